@@ -1,0 +1,13 @@
+"""Settings for the test suite: SQLite unless DATABASE_URL points at PostgreSQL."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+# Hashing passwords the real way makes every login in the suite slow; the algorithm is not
+# what the tests examine.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

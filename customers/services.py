@@ -1,0 +1,147 @@
+"""Every write to customers. Views and forms hand cleaned data to these functions."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.money import to_money
+from customers.models import Cluster, Customer, CustomerGroup
+from customers.selectors import customer_group_default
+
+# Fields a person may set through the forms and services (visit figures and the credit
+# balance are kept by the sales and credit services, never typed in).
+EDITABLE_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "address",
+    "village",
+    "tax_pin",
+    "group",
+    "send_sms",
+    "latitude",
+    "longitude",
+    "notes",
+    "credit_limit",
+)
+PERSONAL_FIELDS_BLANKED_ON_DELETE = {
+    "email": "",
+    "address": "",
+    "village": "",
+    "tax_pin": "",
+    "latitude": None,
+    "longitude": None,
+    "notes": "",
+}
+
+
+def customer_lock(customer_id: int) -> Customer:
+    """Re-read a customer under a row lock, for changes to balances and visit figures.
+
+    FOR NO KEY UPDATE on PostgreSQL: blocks other balance writers, not inserts of sales and
+    ledger rows that point at the customer.
+    """
+    return Customer.objects.select_for_update(no_key=True).get(pk=customer_id)
+
+
+def _normalise(fields: dict) -> dict:
+    if fields.get("tax_pin"):
+        fields["tax_pin"] = fields["tax_pin"].strip().upper()
+    if "name" in fields:
+        fields["name"] = " ".join((fields["name"] or "").split())
+    if "village" in fields:
+        fields["village"] = " ".join((fields["village"] or "").split())
+    if fields.get("credit_limit") is not None:
+        fields["credit_limit"] = to_money(fields["credit_limit"])
+    return fields
+
+
+def _save(customer: Customer, *, actor, clusters) -> Customer:
+    customer._history_user = actor
+    customer.full_clean()
+    try:
+        with transaction.atomic():
+            customer.save()
+            if clusters is not None:
+                customer.clusters.set(clusters)
+    except IntegrityError as error:
+        # Two people saved the same phone or PIN at the same moment; full_clean could not see it.
+        raise ValidationError(
+            _("Another customer was just saved with this phone number or Tax PIN.")
+        ) from error
+    return customer
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    actor: AbstractBaseUser,
+    name: str,
+    phone,
+    clusters: list[Cluster] | None = None,
+    group: CustomerGroup | None = None,
+    credit_limit: Decimal = Decimal("0"),
+    **fields,
+) -> Customer:
+    """Create a customer. The phone is stored in E.164 and must be unique; the group defaults to
+    Walk-in. Raises ValidationError (nothing written) if any field is invalid."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"customer_create() got unexpected fields {sorted(unknown)}")
+    fields = _normalise(
+        {
+            "name": name,
+            "phone": phone,
+            "group": group or customer_group_default(),
+            "credit_limit": credit_limit,
+            **fields,
+        }
+    )
+    customer = Customer(**fields)
+    return _save(customer, actor=actor, clusters=list(clusters or []))
+
+
+@transaction.atomic
+def customer_update(
+    *, actor: AbstractBaseUser, customer: Customer, clusters=None, **fields
+) -> Customer:
+    """Change the given fields (and clusters, if given). Raises ValidationError, nothing written."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"customer_update() got unexpected fields {sorted(unknown)}")
+    customer = customer_lock(customer.pk)
+    for name, value in _normalise(fields).items():
+        setattr(customer, name, value)
+    return _save(customer, actor=actor, clusters=list(clusters) if clusters is not None else None)
+
+
+@transaction.atomic
+def customer_delete(*, actor: AbstractBaseUser, customer: Customer) -> None:
+    """Permanently remove a customer's personal data.
+
+    Refused while the customer owes credit. Past sales and ledger entries stay in the books with
+    no person attached, so revenue reports do not change. The audit trail keeps who created,
+    changed and deleted the record and when, but its copies of the personal data are blanked:
+    a deletion that left the phone number in the history would not be one.
+    """
+    customer = customer_lock(customer.pk)
+    if customer.credit_balance > 0:
+        raise ValidationError(
+            _(
+                "%(name)s still owes KES %(balance)s on credit. Record the payment before "
+                "deleting the customer."
+            )
+            % {"name": customer.name, "balance": f"{customer.credit_balance:,.2f}"},
+            code="owes_credit",
+        )
+    customer_id = customer.pk
+    customer._history_user = actor
+    customer.delete()
+    Customer.history.filter(id=customer_id).update(
+        name=_("Deleted customer"),
+        phone="",
+        **PERSONAL_FIELDS_BLANKED_ON_DELETE,
+    )

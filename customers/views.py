@@ -1,0 +1,145 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, TemplateView
+
+from core.export import stream_resource_csv
+from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
+from customers import services
+from customers.filters import CustomerFilterSet
+from customers.forms import CustomerEditForm, CustomerForm
+from customers.models import Customer
+from customers.resources import CustomerSmsUploadResource, CustomerTableResource
+from customers.selectors import customer_history, customer_list_queryset, customers_for_sms_upload
+from customers.tables import CustomerTable
+
+
+class CustomerListView(FilteredTableView):
+    permission_required = "customers.view_customer"
+    filterset_class = CustomerFilterSet
+    table_class = CustomerTable
+    template_name = "customers/customer_list.html"
+
+    def get_queryset(self):
+        return customer_list_queryset()
+
+
+class CustomerExportCsvView(CustomerListView, FilteredExportView):
+    """Export to CSV: the table as filtered and sorted on screen, every page."""
+
+    permission_required = "customers.export_customer"
+    resource_class = CustomerTableResource
+    export_filename = "customers"
+
+
+class CustomerExportSmsView(StaffPermissionRequiredMixin, TemplateView):
+    """Export to SMS Upload: every Send-SMS customer, whatever the table's filters."""
+
+    permission_required = "customers.export_customer"
+
+    def get(self, request, *args, **kwargs):
+        return stream_resource_csv(
+            CustomerSmsUploadResource(), customers_for_sms_upload(), "sms-upload"
+        )
+
+
+class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
+    permission_required = "customers.view_customer"
+    template_name = "customers/customer_detail.html"
+    context_object_name = "customer"
+
+    def get_queryset(self):
+        return customer_list_queryset()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["history"] = customer_history(self.object)
+        return context
+
+
+class CustomerServiceFormView(StaffPermissionRequiredMixin, FormView):
+    """A customer form whose valid data goes to a service; a service refusal shows on the form."""
+
+    template_name = "customers/customer_form.html"
+
+    def form_valid(self, form):
+        try:
+            customer = self.save(form)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": customer.name})
+        return redirect(customer.get_absolute_url())
+
+
+class CustomerCreateView(CustomerServiceFormView):
+    permission_required = "customers.add_customer"
+    form_class = CustomerForm
+
+    def save(self, form):
+        return services.customer_create(actor=self.request.user, **form.service_fields())
+
+    @property
+    def success_message(self):
+        return _("Customer %(name)s created.")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title=_("New customer"), submit_label=_("Create"), **kwargs)
+
+
+class CustomerEditView(CustomerServiceFormView):
+    permission_required = "customers.change_customer"
+    form_class = CustomerEditForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = get_object_or_404(Customer, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        # The form works on a copy: a refused save must not leave the page showing half-changed
+        # data as if it were stored.
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = Customer.objects.get(pk=self.customer.pk)
+        return kwargs
+
+    def save(self, form):
+        return services.customer_update(
+            actor=self.request.user, customer=self.customer, **form.service_fields()
+        )
+
+    @property
+    def success_message(self):
+        return _("Customer %(name)s saved.")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=_("Edit %(name)s") % {"name": self.customer.name},
+            submit_label=_("Save"),
+            customer=self.customer,
+            **kwargs,
+        )
+
+
+class CustomerDeleteView(StaffPermissionRequiredMixin, DetailView):
+    permission_required = "customers.delete_customer"
+    model = Customer
+    template_name = "customers/customer_confirm_delete.html"
+    context_object_name = "customer"
+    success_url = reverse_lazy("customers:customer_list")
+
+    def post(self, request, *args, **kwargs):
+        customer = self.get_object()
+        name = customer.name
+        try:
+            services.customer_delete(actor=request.user, customer=customer)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect(reverse("customers:customer_detail", args=[customer.pk]))
+        messages.success(request, _("Customer %(name)s deleted.") % {"name": name})
+        return redirect(self.success_url)
