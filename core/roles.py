@@ -13,9 +13,12 @@ def ensure_permissions_exist(apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        # create_permissions skips app configs without a models module; a migration's
+        # historical app configs have none, so lend one for the call.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
 
 def grant(apps, role: str, permission_names: list[str]) -> None:
