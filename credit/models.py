@@ -10,13 +10,15 @@ class CreditEntryKind(models.TextChoices):
     CREDIT_SALE = "sale", _("Credit sale")
     PAYMENT = "payment", _("Payment")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    SALE_VOIDED = "void", _("Credit sale voided")
 
 
 class CreditEntry(models.Model):
     """One change of a customer's credit balance; the balance is always the sum of these.
 
     `amount` is signed: positive raises what the customer owes (a credit sale), negative lowers
-    it (a payment). Written only by credit.services, in the same transaction as the balance.
+    it (a payment, a voided credit sale). Written only by credit.services, in the same
+    transaction as the balance.
     """
 
     # SET_NULL: the ledger is the shop's books and outlives a deleted customer. A customer who
@@ -60,6 +62,10 @@ class CreditEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="sale") | Q(sale__isnull=False, amount__gt=0),
                 name="credit_entry_sale_is_linked_and_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="void") | Q(sale__isnull=False, amount__lt=0),
+                name="credit_entry_void_is_linked_and_negative",
             ),
         ]
         indexes = [

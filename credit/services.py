@@ -53,6 +53,38 @@ def credit_sale_post(*, locked_customer: Customer, sale, actor) -> CreditEntry:
     )
 
 
+def credit_sale_reverse(*, locked_customer: Customer, sale, actor, reason: str) -> CreditEntry:
+    """Take a voided credit sale off what the customer owes, in the void's transaction.
+
+    Refused if the customer now owes less than the sale: part of it was paid, and giving that
+    money back is a refund, not a void.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("credit_sale_reverse() must run inside the void's transaction")
+    amount = to_money(sale.total)
+    if locked_customer.credit_balance < amount:
+        raise ValidationError(
+            _(
+                "This credit sale cannot be voided: %(name)s owes only KES %(balance)s of its "
+                "KES %(amount)s, so part of it has been paid."
+            )
+            % {
+                "name": locked_customer.name,
+                "balance": f"{locked_customer.credit_balance:,.2f}",
+                "amount": f"{amount:,.2f}",
+            },
+            code="credit_partly_paid",
+        )
+    return _post(
+        customer=locked_customer,
+        kind=CreditEntryKind.SALE_VOIDED,
+        amount=-amount,
+        actor=actor,
+        sale=sale,
+        reason=reason,
+    )
+
+
 def _post(*, customer: Customer, kind, amount: Decimal, actor, sale=None, reason="") -> CreditEntry:
     customer.credit_balance = customer.credit_balance + amount
     # The ledger entry is this change's record; a queryset update keeps it out of the

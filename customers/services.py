@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.money import to_money
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_group_default
+from sales.models import Invoice
 
 # Fields a person may set through the forms and services (visit figures and the credit
 # balance are kept by the sales and credit services, never typed in).
@@ -138,6 +139,14 @@ def customer_delete(*, actor: AbstractBaseUser, customer: Customer) -> None:
             code="owes_credit",
         )
     customer_id = customer.pk
+    # Issued invoices stay numbered in the books, without the person's details.
+    Invoice.objects.filter(sale__customer_id=customer_id).update(
+        customer_name=_("Deleted customer"),
+        customer_phone="",
+        customer_village="",
+        customer_address="",
+        customer_tax_pin="",
+    )
     customer._history_user = actor
     customer.delete()
     Customer.history.filter(id=customer_id).update(

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from core.money import MoneyField
+
+# M-Pesa transaction codes are ten upper-case letters and digits, e.g. NLJ7RT61SV.
+MPESA_CODE_PATTERN = r"^[A-Z0-9]{10}$"
 
 
 class PaymentMethod(models.TextChoices):
@@ -13,8 +18,53 @@ class PaymentMethod(models.TextChoices):
     CREDIT = "credit", _("Credit")
 
 
+class PriceList(models.TextChoices):
+    RETAIL = "retail", _("Retail")
+    WHOLESALE = "wholesale", _("Wholesale")
+
+
+class Product(models.Model):
+    """Something the shop sells, with its retail and wholesale price."""
+
+    name = models.CharField(_("name"), max_length=150)
+    # The SKU or the barcode a scanner types; stored upper-case so a typed code matches.
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    retail_price = MoneyField(_("retail price"))
+    wholesale_price = MoneyField(_("wholesale price"))
+    is_active = models.BooleanField(
+        _("on sale"), default=True, help_text=_("Only products on sale can be added at the till.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Who changed a price, and when, is the first question after a wrong till total.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retail_price__gte=0, wholesale_price__gte=0),
+                name="product_prices_not_negative",
+            ),
+            models.CheckConstraint(condition=~Q(code=""), name="product_code_not_empty"),
+        ]
+        indexes = [models.Index(fields=["name", "id"], name="product_name_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return reverse("sales:product_detail", args=[self.pk])
+
+    def price_for(self, price_list: str):
+        return self.wholesale_price if price_list == PriceList.WHOLESALE else self.retail_price
+
+
 class Sale(models.Model):
-    """A completed sale. The till (products, lines, payments) builds on this core."""
+    """A completed sale: its lines, its payment and, for a customer, their visit and credit."""
 
     # SET_NULL: deleting a customer removes the person, not the shop's books.
     customer = models.ForeignKey(
@@ -35,23 +85,173 @@ class Sale(models.Model):
     payment_method = models.CharField(
         _("payment method"), max_length=10, choices=PaymentMethod.choices
     )
+    price_list = models.CharField(
+        _("prices"), max_length=10, choices=PriceList.choices, default=PriceList.RETAIL
+    )
     sold_at = models.DateTimeField(_("sold at"), default=timezone.now, db_index=True)
+    # One per till form: a double-click or a resubmitted form finds the sale already recorded.
+    till_token = models.UUIDField(
+        _("till form"), null=True, blank=True, unique=True, editable=False
+    )
+
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    void_reason = models.CharField(_("reason for voiding"), max_length=255, blank=True)
 
     class Meta:
         ordering = ["-sold_at", "-pk"]
         verbose_name = _("sale")
         verbose_name_plural = _("sales")
+        permissions = [
+            ("void_sale", _("Can void a sale")),
+            ("export_sale", _("Can export the sales list")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="sale_total_not_negative"),
-            # A walk-in sale (no customer) cannot be on credit: nobody would owe it.
+            # A walk-in sale (no customer) cannot be on credit: nobody would owe it. A deleted
+            # customer's credit sales keep no customer, but deletion is refused while they owe.
             models.CheckConstraint(
                 condition=~Q(payment_method="credit") | Q(customer__isnull=False),
                 name="sale_credit_needs_customer",
+                violation_error_message=_("A walk-in sale cannot be on credit."),
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, voided_by__isnull=True, void_reason="")
+                | (Q(voided_at__isnull=False, voided_by__isnull=False) & ~Q(void_reason="")),
+                name="sale_void_has_who_when_and_why",
             ),
         ]
         indexes = [
             models.Index(fields=["customer", "sold_at"], name="sale_customer_sold_at_idx"),
+            models.Index(fields=["cashier", "sold_at"], name="sale_cashier_sold_at_idx"),
         ]
 
     def __str__(self):
         return _("Sale %(number)s") % {"number": self.pk}
+
+    def get_absolute_url(self):
+        return reverse("sales:sale_detail", args=[self.pk])
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class SaleLine(models.Model):
+    """One product on a sale, with the name, code and price as they were when it was sold."""
+
+    sale = models.ForeignKey(
+        Sale, verbose_name=_("sale"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="sale_lines"
+    )
+    product_name = models.CharField(_("product name"), max_length=150)
+    product_code = models.CharField(_("product code"), max_length=64)
+    # Decimal: an agro-dealer sells fertiliser and seed by the kilogram as well as by the bag.
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    unit_price = MoneyField(_("unit price"))
+    line_total = MoneyField(_("line total"))
+
+    class Meta:
+        ordering = ["sale", "pk"]
+        verbose_name = _("sale line")
+        verbose_name_plural = _("sale lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="sale_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, line_total__gte=0),
+                name="sale_line_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.product_name}"
+
+
+class Payment(models.Model):
+    """How a sale was paid: cash (with what was tendered), M-Pesa (with its code) or credit.
+
+    An M-Pesa code is unique here, so the same transaction can never pay twice.
+    """
+
+    sale = models.OneToOneField(
+        Sale, verbose_name=_("sale"), on_delete=models.CASCADE, related_name="payment"
+    )
+    method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
+    amount = MoneyField(_("amount"))
+    cash_tendered = MoneyField(_("cash tendered"), null=True, blank=True)
+    change_due = MoneyField(_("change due"), null=True, blank=True)
+    mpesa_code = models.CharField(_("M-Pesa code"), max_length=10, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mpesa_code"],
+                condition=~Q(mpesa_code=""),
+                name="payment_mpesa_code_unique",
+                violation_error_message=_("This M-Pesa code has already been used."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="cash")
+                | Q(cash_tendered__gte=F("amount"), change_due=F("cash_tendered") - F("amount")),
+                name="payment_cash_covers_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="mpesa") | Q(mpesa_code__regex=MPESA_CODE_PATTERN),
+                name="payment_mpesa_has_code",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.amount}"
+
+
+class Invoice(models.Model):
+    """A tax invoice for a sale. Numbers run 1, 2, 3... with no gaps (core.sequences).
+
+    The customer's details are copied at issue: an issued invoice does not change when the
+    customer record does. Deleting the customer blanks them (customers.services.customer_delete).
+    """
+
+    number = models.PositiveIntegerField(_("invoice number"), unique=True, editable=False)
+    sale = models.OneToOneField(
+        Sale, verbose_name=_("sale"), on_delete=models.PROTECT, related_name="invoice"
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer_name = models.CharField(_("customer name"), max_length=150)
+    customer_phone = models.CharField(_("customer phone"), max_length=20, blank=True)
+    customer_village = models.CharField(_("customer village"), max_length=100, blank=True)
+    customer_address = models.CharField(_("customer address"), max_length=255, blank=True)
+    customer_tax_pin = models.CharField(_("customer Tax PIN"), max_length=11, blank=True)
+    shop_tax_pin = models.CharField(_("shop KRA PIN"), max_length=11, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gt=0), name="invoice_number_positive"),
+        ]
+
+    def __str__(self):
+        return _("Invoice %(number)s") % {"number": self.number}
+
+    def get_absolute_url(self):
+        return reverse("sales:invoice_detail", args=[self.pk])

@@ -1,37 +1,223 @@
-"""Recording sales and keeping each customer's visit figures in step with them."""
+"""Every write to products and sales. The till, the back office and the demo data call these."""
 
-from decimal import Decimal
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
-from credit.services import credit_sale_post
+from core.sequences import INVOICE_SEQUENCE, sequence_next
+from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
 from customers.services import customer_lock
-from sales.models import PaymentMethod, Sale
+from sales.models import (
+    MPESA_CODE_PATTERN,
+    Invoice,
+    Payment,
+    PaymentMethod,
+    Product,
+    Sale,
+    SaleLine,
+)
+from sales.pricing import price_cart
 from sales.selectors import visit_figures_from_sales
+
+MAX_QUANTITY = Decimal("9999999.999")
+
+
+class SaleAlreadyRecorded(Exception):
+    """The till form was submitted again (a double-click, a browser resend): its sale exists."""
+
+    def __init__(self, sale: Sale):
+        self.sale = sale
+        super().__init__(f"till form already recorded as sale {sale.pk}")
+
+
+# --- products -----------------------------------------------------------------------------
+
+
+PRODUCT_FIELDS = ("name", "code", "retail_price", "wholesale_price", "is_active")
+
+
+def _product_normalise(fields: dict) -> dict:
+    if "name" in fields:
+        fields["name"] = " ".join((fields["name"] or "").split())
+    if "code" in fields:
+        fields["code"] = (fields["code"] or "").strip().upper()
+    for name in ("retail_price", "wholesale_price"):
+        if fields.get(name) is not None:
+            fields[name] = to_money(fields[name])
+    return fields
+
+
+def _product_save(product: Product, *, actor) -> Product:
+    product._history_user = actor
+    product.full_clean()
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            {"code": _("Another product was just saved with this code.")}
+        ) from error
+    return product
 
 
 @transaction.atomic
-def sale_record(
+def product_create(*, actor, name: str, code: str, retail_price, wholesale_price, is_active=True):
+    """Create a product. The code is unique (upper-cased); prices are shillings, not negative."""
+    fields = _product_normalise(
+        {
+            "name": name,
+            "code": code,
+            "retail_price": retail_price,
+            "wholesale_price": wholesale_price,
+            "is_active": is_active,
+        }
+    )
+    return _product_save(Product(**fields), actor=actor)
+
+
+@transaction.atomic
+def product_update(*, actor, product: Product, **fields) -> Product:
+    """Change a product. Past sales keep the name and price they were sold at."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"product_update() got unexpected fields {sorted(unknown)}")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    for name, value in _product_normalise(fields).items():
+        setattr(product, name, value)
+    return _product_save(product, actor=actor)
+
+
+@transaction.atomic
+def product_delete(*, actor, product: Product) -> None:
+    """Delete a product that was never sold; one that was is taken off sale instead."""
+    product._history_user = actor
+    try:
+        with transaction.atomic():
+            product.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _(
+                "%(name)s is on past sales and cannot be deleted. Untick “On sale” to stop "
+                "selling it."
+            )
+            % {"name": product.name},
+            code="product_sold",
+        ) from error
+
+
+# --- sales --------------------------------------------------------------------------------
+
+
+def normalise_mpesa_code(raw: str) -> str:
+    """An M-Pesa code as typed (`nlj7 rt61sv`) in its stored form (`NLJ7RT61SV`)."""
+    return re.sub(r"\s+", "", raw or "").upper()
+
+
+def _validate_quantity(quantity) -> Decimal:
+    try:
+        quantity = Decimal(str(quantity))
+    except (InvalidOperation, ValueError) as error:
+        raise ValidationError(_("Enter a quantity as a number."), code="quantity") from error
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationError(_("Quantities must be more than zero."), code="quantity")
+    if quantity > MAX_QUANTITY or quantity != quantity.quantize(Decimal("0.001")):
+        raise ValidationError(
+            _("Enter a quantity of at most three decimal places."), code="quantity"
+        )
+    return quantity
+
+
+def _cart_products(lines) -> list[tuple[Product, Decimal]]:
+    """Each line's product, read afresh (a price or the on-sale flag may have changed)."""
+    if not lines:
+        raise ValidationError(_("The cart is empty: add a product first."), code="empty_cart")
+    ids = [product.pk if isinstance(product, Product) else product for product, _qty in lines]
+    products = Product.objects.in_bulk(ids)
+    cart = []
+    for product_id, (_product, quantity) in zip(ids, lines, strict=True):
+        product = products.get(product_id)
+        if product is None:
+            raise ValidationError(
+                _("A product on this sale no longer exists; remove it from the cart."),
+                code="unknown_product",
+            )
+        if not product.is_active:
+            raise ValidationError(
+                _("%(name)s is no longer on sale; remove it from the cart.")
+                % {"name": product.name},
+                code="inactive_product",
+            )
+        cart.append((product, _validate_quantity(quantity)))
+    return cart
+
+
+def _validate_payment(method: str, total: Decimal, *, cash_tendered, mpesa_code: str) -> dict:
+    """The Payment row's fields for `method`, or ValidationError with what is wrong."""
+    if method == PaymentMethod.CASH:
+        if cash_tendered in (None, ""):
+            raise ValidationError(_("Enter the cash tendered."), code="cash_tendered")
+        try:
+            tendered = to_money(cash_tendered)
+        except (InvalidOperation, ValueError, TypeError) as error:
+            raise ValidationError(
+                _("Enter the cash tendered as an amount."), code="cash_tendered"
+            ) from error
+        if tendered < total:
+            raise ValidationError(
+                _("Cash tendered KES %(tendered)s is less than the total KES %(total)s.")
+                % {"tendered": f"{tendered:,.2f}", "total": f"{total:,.2f}"},
+                code="cash_short",
+            )
+        return {"cash_tendered": tendered, "change_due": tendered - total}
+    if method == PaymentMethod.MPESA:
+        code = normalise_mpesa_code(mpesa_code)
+        if not re.match(MPESA_CODE_PATTERN, code):
+            raise ValidationError(
+                _("An M-Pesa code is 10 letters and digits, e.g. NLJ7RT61SV."),
+                code="mpesa_code",
+            )
+        if Payment.objects.filter(mpesa_code=code).exists():
+            raise ValidationError(
+                _("M-Pesa code %(code)s has already been used.") % {"code": code},
+                code="mpesa_code_used",
+            )
+        return {"mpesa_code": code}
+    if method == PaymentMethod.CREDIT:
+        return {}
+    raise ValidationError(_("Choose Cash, M-Pesa or Credit."), code="payment_method")
+
+
+@transaction.atomic
+def sale_complete(
     *,
     cashier,
-    total: Decimal,
+    lines: list[tuple[Product | int, Decimal]],
     payment_method: str,
-    customer: Customer | None = None,
+    customer: Customer | int | None = None,
+    cash_tendered=None,
+    mpesa_code: str = "",
+    till_token: uuid.UUID | None = None,
+    expected_total: Decimal | None = None,
     sold_at=None,
 ) -> Sale:
-    """Record a completed sale, and in the same transaction the customer's visit figures and,
-    for a credit sale, the ledger entry and new balance. Raises ValidationError, nothing written.
+    """Record a sale in one transaction: the sale and its lines at today's prices (wholesale for
+    wholesale-group customers), its payment, the customer's visit figures, and for a credit
+    sale the ledger entry and new balance under the customer's row lock.
 
-    A sale is one visit. Last Cashier is the cashier of the customer's latest sale.
+    Raises ValidationError with nothing written when the cart, the payment or the credit limit
+    says no, or when `expected_total` (what the till showed) no longer matches the prices.
+    Raises SaleAlreadyRecorded when `till_token` already made a sale.
     """
-    total = to_money(total)
-    if total < 0:
-        raise ValidationError(_("A sale total cannot be negative."), code="negative_total")
+    cart = _cart_products(lines)
     if payment_method not in PaymentMethod.values:
         raise ValidationError(_("Choose Cash, M-Pesa or Credit."), code="payment_method")
     if payment_method == PaymentMethod.CREDIT and customer is None:
@@ -39,15 +225,84 @@ def sale_record(
             _("A credit sale needs a customer: a walk-in sale cannot be on credit."),
             code="credit_needs_customer",
         )
-    sold_at = sold_at or timezone.now()
-    locked = customer_lock(customer.pk) if customer is not None else None
-    sale = Sale.objects.create(
-        customer=locked,
-        cashier=cashier,
-        total=total,
-        payment_method=payment_method,
-        sold_at=sold_at,
+
+    locked = None
+    if customer is not None:
+        # Locked before anything is read from it: balance, limit and visit figures are written
+        # back below, and a second till selling to the same customer waits here.
+        try:
+            locked = customer_lock(customer.pk if isinstance(customer, Customer) else customer)
+        except Customer.DoesNotExist as error:
+            raise ValidationError(
+                _("This customer no longer exists; choose the customer again."),
+                code="unknown_customer",
+            ) from error
+    if till_token is not None:
+        already = Sale.objects.filter(till_token=till_token).first()
+        if already is not None:
+            raise SaleAlreadyRecorded(already)
+
+    priced = price_cart(cart, customer=locked)
+    total = priced.total
+    if expected_total is not None and to_money(expected_total) != total:
+        raise ValidationError(
+            _(
+                "Prices changed since this till was loaded: the total is now KES %(total)s. "
+                "Check the cart and complete the sale again."
+            )
+            % {"total": f"{total:,.2f}"},
+            code="stale_total",
+        )
+    payment_fields = _validate_payment(
+        payment_method, total, cash_tendered=cash_tendered, mpesa_code=mpesa_code
     )
+
+    sold_at = sold_at or timezone.now()
+    try:
+        with transaction.atomic():
+            sale = Sale.objects.create(
+                customer=locked,
+                cashier=cashier,
+                total=total,
+                payment_method=payment_method,
+                price_list=priced.price_list,
+                sold_at=sold_at,
+                till_token=till_token,
+            )
+    except IntegrityError as error:
+        # The same form, submitted twice at the same moment, by a walk-in (no customer lock).
+        already = Sale.objects.filter(till_token=till_token).first() if till_token else None
+        if already is None:
+            raise
+        raise SaleAlreadyRecorded(already) from error
+    SaleLine.objects.bulk_create(
+        SaleLine(
+            sale=sale,
+            product=line.product,
+            product_name=line.product.name,
+            product_code=line.product.code,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+        )
+        for line in priced.lines
+    )
+    try:
+        with transaction.atomic():
+            Payment.objects.create(
+                sale=sale,
+                method=payment_method,
+                amount=total,
+                received_at=sold_at,
+                **payment_fields,
+            )
+    except IntegrityError as error:
+        # Two tills typed the same M-Pesa code at the same moment; the other one won.
+        raise ValidationError(
+            _("M-Pesa code %(code)s has already been used.")
+            % {"code": payment_fields["mpesa_code"]},
+            code="mpesa_code_used",
+        ) from error
     if locked is not None:
         _count_visit(locked, sale)
         if payment_method == PaymentMethod.CREDIT:
@@ -74,6 +329,32 @@ def _count_visit(customer: Customer, sale: Sale) -> None:
     )
 
 
+@transaction.atomic
+def sale_void(*, actor, sale: Sale, reason: str) -> Sale:
+    """Void a sale: it stays in the books marked voided (who, when, why), stops counting in the
+    customer's visit figures, and a credit sale comes off what the customer owes."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(_("Give a reason for voiding the sale."), code="void_reason")
+    # Customer first, then the sale: the same order as sale_complete, so the two never deadlock.
+    customer_id = Sale.objects.filter(pk=sale.pk).values_list("customer_id", flat=True).get()
+    locked_customer = customer_lock(customer_id) if customer_id is not None else None
+    sale = Sale.objects.select_for_update().get(pk=sale.pk)
+    if sale.is_voided:
+        raise ValidationError(_("This sale was already voided."), code="already_voided")
+    sale.voided_at = timezone.now()
+    sale.voided_by = actor
+    sale.void_reason = reason[:255]
+    sale.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    if locked_customer is not None:
+        if sale.payment_method == PaymentMethod.CREDIT:
+            credit_sale_reverse(
+                locked_customer=locked_customer, sale=sale, actor=actor, reason=sale.void_reason
+            )
+        Customer.objects.filter(pk=locked_customer.pk).update(**visit_figures_from_sales())
+    return sale
+
+
 def visit_figures_rebuild(*, batch_size: int = 5000) -> int:
     """Recompute every customer's visit figures from the sales; returns how many were updated.
 
@@ -93,3 +374,38 @@ def visit_figures_rebuild(*, batch_size: int = 5000) -> int:
         with transaction.atomic():
             updated += Customer.objects.filter(pk__in=pks).update(**expressions)
         last_pk = pks[-1]
+
+
+# --- invoices -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_issue(*, actor, sale: Sale) -> Invoice:
+    """The sale's invoice, issued now with the next number if it has none yet.
+
+    The number is taken in this transaction, so invoices are numbered with no gaps. A sale
+    gets one invoice; asking again returns it.
+    """
+    sale = Sale.objects.select_for_update().select_related("customer").get(pk=sale.pk)
+    existing = Invoice.objects.filter(sale=sale).first()
+    if existing is not None:
+        return existing
+    if sale.is_voided:
+        raise ValidationError(_("A voided sale cannot be invoiced."), code="voided")
+    customer = sale.customer
+    if customer is None:
+        raise ValidationError(
+            _("An invoice carries the customer's details: this sale has no customer."),
+            code="no_customer",
+        )
+    return Invoice.objects.create(
+        number=sequence_next(INVOICE_SEQUENCE),
+        sale=sale,
+        issued_by=actor,
+        customer_name=customer.name,
+        customer_phone=str(customer.phone),
+        customer_village=customer.village,
+        customer_address=customer.address,
+        customer_tax_pin=customer.tax_pin,
+        shop_tax_pin=settings.SHOP_KRA_PIN,
+    )

@@ -145,8 +145,14 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = False
 
-# Printed on receipts and invoices (the till issue); set per shop in the environment.
+# Printed on receipts and invoices; set per shop in the environment (see README).
 SHOP_NAME = env.str("SHOP_NAME", default="Duka Back Office")
+SHOP_ADDRESS = env.str("SHOP_ADDRESS", default="Mwingi Town, Kitui County")
+SHOP_PHONE = env.str("SHOP_PHONE", default="+254700000000")
+SHOP_EMAIL = env.str("SHOP_EMAIL", default="")
+# The shop's own KRA PIN, required on every tax invoice.
+SHOP_KRA_PIN = env.str("SHOP_KRA_PIN", default="P000000000X")
+RECEIPT_FOOTER = env.str("RECEIPT_FOOTER", default="Thank you for shopping with us.")
 
 LOGGING = {
     "version": 1,

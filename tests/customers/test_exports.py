@@ -70,7 +70,7 @@ def test_csv_is_the_filtered_sorted_view_across_all_pages(client, manager, make_
 
 
 def test_csv_row_carries_the_table_columns(client, manager, make_customer, clusters, cashier):
-    from sales.services import sale_record
+    from tests.factories import sell
 
     customer = make_customer(
         name="Achieng",
@@ -82,7 +82,7 @@ def test_csv_row_carries_the_table_columns(client, manager, make_customer, clust
         longitude=Decimal("37.9"),
         credit_limit=Decimal("1000"),
     )
-    sale_record(cashier=cashier, customer=customer, total="250.50", payment_method="credit")
+    sell(cashier=cashier, customer=customer, total="250.50", payment_method="credit")
     client.force_login(manager)
     row = rows_of(client.get(CSV_URL))[1]
     assert row[:7] == [

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from customers.models import Customer
 from customers.services import customer_create, customer_delete, customer_update
 from sales.models import Sale
-from sales.services import sale_record
+from tests.factories import sell
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_update_changes_fields_and_clusters_and_records_who(make_customer, manag
 
 def test_delete_is_refused_while_the_customer_owes_credit(make_customer, manager, cashier):
     customer = make_customer(credit_limit=Decimal("5000"))
-    sale_record(cashier=cashier, customer=customer, total=Decimal("1200"), payment_method="credit")
+    sell(cashier=cashier, customer=customer, total=Decimal("1200"), payment_method="credit")
     with pytest.raises(ValidationError, match="owes KES 1,200.00"):
         customer_delete(actor=manager, customer=customer)
     assert Customer.objects.filter(pk=customer.pk).exists()
@@ -75,7 +75,7 @@ def test_delete_keeps_sales_in_the_books_and_blanks_personal_data_in_history(
 ):
     customer = make_customer(name="Achieng Otieno", phone="0722000111", email="a@example.com")
     customer_id = customer.pk
-    sale_record(cashier=cashier, customer=customer, total=Decimal("750.50"), payment_method="cash")
+    sell(cashier=cashier, customer=customer, total=Decimal("750.50"), payment_method="cash")
 
     customer_delete(actor=manager, customer=customer)
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, CustomerGroup
-from sales.services import sale_record
+from tests.factories import sell
 
 pytestmark = pytest.mark.django_db
 
@@ -92,14 +92,14 @@ class TestTable:
     def test_filter_last_sale(self, client, manager, make_customer, cashier):
         recent, old, _never = (make_customer(name=n) for n in ("Recent", "Old", "Never"))
         now = timezone.now()
-        sale_record(
+        sell(
             cashier=cashier,
             customer=recent,
             total="10",
             payment_method="cash",
             sold_at=now - timedelta(days=2),
         )
-        sale_record(
+        sell(
             cashier=cashier,
             customer=old,
             total="10",
@@ -173,14 +173,14 @@ class TestTable:
     ):
         first, second = make_customer(name="A first"), make_customer(name="B second")
         make_customer(name="C never")
-        sale_record(
+        sell(
             cashier=cashier,
             customer=first,
             total="1",
             payment_method="cash",
             sold_at=timezone.now() - timedelta(days=5),
         )
-        sale_record(cashier=cashier, customer=second, total="1", payment_method="cash")
+        sell(cashier=cashier, customer=second, total="1", payment_method="cash")
         client.force_login(manager)
         assert listed_names(client.get(LIST_URL, {"sort": "-last_visit_at"})) == [
             "B second",
@@ -210,7 +210,7 @@ class TestTable:
     ):
         for number in range(30):
             customer = make_customer(name=f"Customer {number:02d}")
-            sale_record(cashier=cashier, customer=customer, total="5", payment_method="cash")
+            sell(cashier=cashier, customer=customer, total="5", payment_method="cash")
         client.force_login(manager)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
@@ -325,7 +325,7 @@ class TestCreateEditDelete:
         self, client, manager, cashier, make_customer
     ):
         customer = make_customer(credit_limit=Decimal("1000"))
-        sale_record(cashier=cashier, customer=customer, total="300", payment_method="credit")
+        sell(cashier=cashier, customer=customer, total="300", payment_method="credit")
         client.force_login(manager)
         response = client.post(
             reverse("customers:customer_delete", args=[customer.pk]), follow=True

@@ -11,7 +11,8 @@ from credit.services import CreditLimitExceeded
 from customers.models import Customer
 from sales.models import Sale
 from sales.selectors import customers_with_stale_visit_figures
-from sales.services import sale_record
+from sales.services import sale_complete
+from tests.factories import make_product, sell
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,7 @@ def figures(customer):
 def test_a_sale_updates_the_visit_figures_in_the_same_call(make_customer, cashier):
     customer = make_customer()
     when = timezone.now() - timedelta(days=3)
-    sale_record(
-        cashier=cashier, customer=customer, total="100.10", payment_method="cash", sold_at=when
-    )
+    sell(cashier=cashier, customer=customer, total="100.10", payment_method="cash", sold_at=when)
     assert figures(customer) == {
         "first_visit_at": when,
         "last_visit_at": when,
@@ -42,22 +41,22 @@ def test_stored_figures_and_the_rebuild_agree(make_customer, cashier, manager):
     alice, bob, never = make_customer(), make_customer(name="Bob"), make_customer(name="Never")
     now = timezone.now()
     # Out of order on purpose: a back-dated sale must not steal Last Visit or Last Cashier.
-    sale_record(cashier=cashier, customer=alice, total="50", payment_method="cash", sold_at=now)
-    sale_record(
+    sell(cashier=cashier, customer=alice, total="50", payment_method="cash", sold_at=now)
+    sell(
         cashier=manager,
         customer=alice,
         total="20.25",
         payment_method="mpesa",
         sold_at=now - timedelta(days=40),
     )
-    sale_record(
+    sell(
         cashier=manager,
         customer=bob,
         total="999.99",
         payment_method="cash",
         sold_at=now - timedelta(days=1),
     )
-    sale_record(cashier=cashier, customer=None, total="10", payment_method="cash")
+    sell(cashier=cashier, customer=None, total="10", payment_method="cash")
     stored = {c.pk: figures(c) for c in (alice, bob, never)}
     assert stored[alice.pk]["last_cashier_id"] == cashier.pk
     assert stored[alice.pk]["first_visit_at"] == now - timedelta(days=40)
@@ -75,7 +74,7 @@ def test_stored_figures_and_the_rebuild_agree(make_customer, cashier, manager):
 
 def test_check_mode_fails_when_figures_differ(make_customer, cashier):
     customer = make_customer()
-    sale_record(cashier=cashier, customer=customer, total="50", payment_method="cash")
+    sell(cashier=cashier, customer=customer, total="50", payment_method="cash")
     Customer.objects.filter(pk=customer.pk).update(total_visits=7)
     with pytest.raises(Exception, match="differ"):
         call_command("rebuild_visit_figures", "--check")
@@ -83,7 +82,7 @@ def test_check_mode_fails_when_figures_differ(make_customer, cashier):
 
 def test_credit_sale_writes_the_ledger_entry_with_the_balance(make_customer, cashier):
     customer = make_customer(credit_limit=Decimal("1000"))
-    sale = sale_record(cashier=cashier, customer=customer, total="400", payment_method="credit")
+    sale = sell(cashier=cashier, customer=customer, total="400", payment_method="credit")
     customer.refresh_from_db()
     entry = CreditEntry.objects.get()
     assert customer.credit_balance == Decimal("400.00")
@@ -97,9 +96,9 @@ def test_credit_sale_writes_the_ledger_entry_with_the_balance(make_customer, cas
 
 def test_credit_past_the_limit_is_refused_and_nothing_is_recorded(make_customer, cashier):
     customer = make_customer(credit_limit=Decimal("1000"))
-    sale_record(cashier=cashier, customer=customer, total="800", payment_method="credit")
+    sell(cashier=cashier, customer=customer, total="800", payment_method="credit")
     with pytest.raises(CreditLimitExceeded) as refused:
-        sale_record(cashier=cashier, customer=customer, total="300", payment_method="credit")
+        sell(cashier=cashier, customer=customer, total="300", payment_method="credit")
     assert refused.value.shortfall == Decimal("100.00")
     assert "by KES 100.00" in refused.value.messages[0]
     customer.refresh_from_db()
@@ -110,9 +109,18 @@ def test_credit_past_the_limit_is_refused_and_nothing_is_recorded(make_customer,
     )
 
 
-def test_walk_in_credit_and_negative_totals_are_refused(make_customer, cashier):
+def test_refused_sales_leave_the_visit_figures_alone(make_customer, cashier):
+    customer = make_customer()
+    before = figures(customer)
     with pytest.raises(ValidationError):
-        sale_record(cashier=cashier, customer=None, total="10", payment_method="credit")
+        sell(cashier=cashier, customer=None, total="10", payment_method="credit")
     with pytest.raises(ValidationError):
-        sale_record(cashier=cashier, customer=make_customer(), total="-1", payment_method="cash")
+        sale_complete(
+            cashier=cashier,
+            customer=customer,
+            lines=[(make_product(), Decimal("-1"))],
+            payment_method="cash",
+            cash_tendered="1000",
+        )
     assert not Sale.objects.exists()
+    assert figures(customer) == before

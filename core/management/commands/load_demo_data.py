@@ -1,7 +1,8 @@
 """Fill an empty database with a believable Kenyan agro-dealer: staff logins, clusters, about
 300 customers and about 3,000 sales over the last 18 months.
 
-Everything goes through the services (customer_create, sale_record), never straight into the
+Everything goes through the services (customer_create, product_create, sale_complete), never
+straight into the
 tables, so the visit figures, credit balances and change history are exactly what the shop
 would have after recording the same sales by hand. Running it again does nothing, so
 `make run` can call it every time.
@@ -9,7 +10,7 @@ would have after recording the same sales by hand. Running it again does nothing
 
 import random
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import NamedTuple
 
 import phonenumbers
@@ -23,8 +24,9 @@ from core.roles import ADMIN, CASHIER, MANAGER
 from credit.services import CreditLimitExceeded
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.services import customer_create
-from sales.models import PaymentMethod
-from sales.services import sale_record
+from sales.models import PaymentMethod, Product
+from sales.pricing import price_cart
+from sales.services import product_create, sale_complete
 
 RANDOM_SEED = 2026
 DEFAULT_CUSTOMERS = 300
@@ -171,13 +173,46 @@ GROUP_MIX = (
     ("wholesale", 10, 0.60),
     ("corporate", 5, 0.80),
 )
-SPEND_MULTIPLIER = {"walk-in": 1.0, "regular": 1.2, "wholesale": 3.0, "corporate": 3.5}
 
 NEVER_BOUGHT_SHARE = 0.10  # so the table shows customers with empty First/Last Visit
 WALK_IN_SALE_SHARE = 0.15  # sales with no customer attached
 CREDIT_SALE_CHANCE = 0.40  # how often a customer with room on their account buys on credit
-MIN_SALE = Decimal("150.00")
-MAX_SALE = Decimal("25000.00")
+# What an agro-dealer in Kitui County stocks: (name, barcode or SKU, retail, wholesale, weight
+# in a typical basket). Loose goods sold by the kilogram have codes starting LOOSE.
+PRODUCTS = (
+    ("DAP fertiliser 50 kg", "6161101230011", "3500.00", "3300.00", 6),
+    ("CAN fertiliser 50 kg", "6161101230028", "3200.00", "3000.00", 5),
+    ("NPK 23:23:0 fertiliser 50 kg", "6161101230035", "3800.00", "3550.00", 2),
+    ("Urea 50 kg", "6161101230042", "3400.00", "3200.00", 2),
+    ("DAP fertiliser, loose (kg)", "LOOSE-DAP", "75.00", "70.00", 8),
+    ("CAN fertiliser, loose (kg)", "LOOSE-CAN", "70.00", "65.00", 6),
+    ("H614D hybrid maize seed 2 kg", "6161100450013", "560.00", "520.00", 8),
+    ("DH04 drought-tolerant maize seed 2 kg", "6161100450020", "540.00", "500.00", 6),
+    ("Katumani maize seed 2 kg", "6161100450037", "380.00", "350.00", 5),
+    ("Green gram (Ndengu) seed 1 kg", "6161100450044", "320.00", "290.00", 4),
+    ("Bean seed Rosecoco 2 kg", "6161100450051", "600.00", "560.00", 3),
+    ("Sukuma wiki seed 50 g", "6161100450068", "150.00", "130.00", 5),
+    ("Tomato seed Anna F1 10 g", "6161100450075", "1200.00", "1100.00", 2),
+    ("Dairy meal 70 kg", "6161102340016", "3100.00", "2900.00", 6),
+    ("Dairy meal, loose (kg)", "LOOSE-DAIRY", "48.00", "45.00", 5),
+    ("Layers mash 70 kg", "6161102340023", "3600.00", "3400.00", 3),
+    ("Chick mash 10 kg", "6161102340030", "750.00", "700.00", 3),
+    ("Maclick mineral salt 2 kg", "6161102340047", "390.00", "360.00", 5),
+    ("Mineral lick block 5 kg", "6161102340054", "450.00", "420.00", 3),
+    ("Duduthrin insecticide 100 ml", "6161103450019", "280.00", "255.00", 5),
+    ("Ridomil Gold fungicide 250 g", "6161103450026", "850.00", "790.00", 3),
+    ("Roundup herbicide 1 l", "6161103450033", "1150.00", "1080.00", 3),
+    ("Actellic Super dust 200 g", "6161103450040", "190.00", "170.00", 5),
+    ("Triatix cattle dip 100 ml", "6161103450057", "420.00", "390.00", 4),
+    ("Albendazole dewormer 100 ml", "6161103450064", "360.00", "330.00", 3),
+    ("Knapsack sprayer 16 l", "6161104560012", "3800.00", "3500.00", 1),
+    ("Jembe (hoe) with handle", "6161104560029", "650.00", "600.00", 2),
+    ("Panga", "6161104560036", "450.00", "420.00", 2),
+    ("Hermetic grain bag 90 kg", "6161104560043", "250.00", "220.00", 4),
+    ("Polythene sheet 4 m", "6161104560050", "300.00", "280.00", 2),
+)  # fmt: skip
+# Bags a buyer of each group takes of a product; wholesalers and institutions buy by the dozen.
+BASKET_QUANTITY = {"walk-in": (1, 2), "regular": (1, 3), "wholesale": (3, 20), "corporate": (2, 15)}
 
 # Shop hours (local time) per weekday, Monday = 0. Sunday is a short half day after church.
 SHOP_HOURS = {weekday: (time(7, 30), time(18, 30)) for weekday in range(6)} | {
@@ -225,11 +260,14 @@ class Command(BaseCommand):
             demo_customers = _create_customers(
                 rng, count=customers, actor=staff["admin"], clusters=clusters
             )
-            recorded = _record_sales(rng, count=sales, staff=staff, customers=demo_customers)
+            products = _create_products(actor=staff["manager"])
+            recorded = _record_sales(
+                rng, count=sales, staff=staff, customers=demo_customers, products=products
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {len(DEMO_LOGINS)} logins, {len(clusters)} clusters, "
-                f"{len(demo_customers)} customers and {recorded} sales."
+                f"{len(products)} products, {len(demo_customers)} customers and {recorded} sales."
             )
         )
         self._print_logins()
@@ -342,6 +380,22 @@ def _create_customers(rng, *, count, actor, clusters) -> list[_DemoCustomer]:
     return created
 
 
+def _create_products(*, actor) -> list[tuple[Product, int]]:
+    return [
+        (
+            product_create(
+                actor=actor,
+                name=name,
+                code=code,
+                retail_price=Decimal(retail),
+                wholesale_price=Decimal(wholesale),
+            ),
+            weight,
+        )
+        for name, code, retail, wholesale, weight in PRODUCTS
+    ]
+
+
 def _unique(used: set, make):
     """Call `make` until it returns a value not in `used`; remember and return that value."""
     while True:
@@ -397,12 +451,13 @@ def _address_in(rng, village) -> str:
     return f"Plot {rng.randrange(1, 300)}, {rng.choice(STREETS)}, {village}"
 
 
-def _record_sales(rng, *, count, staff, customers: list[_DemoCustomer]) -> int:
+def _record_sales(rng, *, count, staff, customers: list[_DemoCustomer], products) -> int:
     cashiers = [staff[username] for username in CASHIER_SHIFT_WEIGHTS]
     shift_weights = list(CASHIER_SHIFT_WEIGHTS.values())
     # What each customer owes so far, so most credit sales that would pass the limit become
     # cash sales without a round trip through the refusal.
     owed = {demo.customer.pk: Decimal(0) for demo in customers}
+    mpesa_codes: set[str] = set()
     recorded = 0
     # Chronological, as a real till would record them: Last Visit and Last Cashier come from
     # the latest sale, and each credit sale sees the balance the earlier ones left.
@@ -410,32 +465,69 @@ def _record_sales(rng, *, count, staff, customers: list[_DemoCustomer]) -> int:
         demo = (
             None if rng.random() < WALK_IN_SALE_SHARE else _pick_customer(rng, customers, sold_at)
         )
-        total = _sale_total(rng, demo.group_slug if demo else "walk-in")
+        customer = demo.customer if demo else None
+        lines = _basket(rng, products, demo.group_slug if demo else "walk-in")
+        total = price_cart(lines, customer=customer).total
         payment_method = rng.choice((PaymentMethod.CASH, PaymentMethod.MPESA))
         if demo is not None:
             limit = demo.customer.credit_limit
             if (
                 limit > 0
                 and rng.random() < CREDIT_SALE_CHANCE
-                and owed[demo.customer.pk] + total <= limit
+                and owed[customer.pk] + total <= limit
             ):
                 payment_method = PaymentMethod.CREDIT
         sale_kwargs = {
             "cashier": rng.choices(cashiers, weights=shift_weights)[0],
-            "customer": demo.customer if demo else None,
-            "total": total,
+            "customer": customer,
+            "lines": lines,
             "sold_at": sold_at,
+            "cash_tendered": _cash_tendered(rng, total),
         }
         try:
-            sale_record(payment_method=payment_method, **sale_kwargs)
+            sale_complete(
+                payment_method=payment_method,
+                mpesa_code=_unique(mpesa_codes, lambda: _mpesa_code(rng)),
+                **sale_kwargs,
+            )
         except CreditLimitExceeded:
             # The service has the final word on the limit; the customer pays cash instead.
-            sale_record(payment_method=PaymentMethod.CASH, **sale_kwargs)
+            sale_complete(payment_method=PaymentMethod.CASH, **sale_kwargs)
         else:
             if payment_method == PaymentMethod.CREDIT:
-                owed[demo.customer.pk] += total
+                owed[customer.pk] += total
         recorded += 1
     return recorded
+
+
+def _basket(rng, products, group_slug) -> list[tuple[Product, Decimal]]:
+    """One to four different products, a few bags (or kilograms) of each."""
+    catalogue = [product for product, _weight in products]
+    weights = [weight for _product, weight in products]
+    picked = rng.choices(catalogue, weights, k=rng.randint(1, 4))
+    chosen = {product.pk: product for product in picked}
+    low, high = BASKET_QUANTITY[group_slug]
+    lines = []
+    for product in chosen.values():
+        if product.code.startswith("LOOSE"):
+            quantity = Decimal(rng.choice(("0.5", "1", "2", "2.5", "5", "10")))
+        else:
+            quantity = Decimal(rng.randint(low, high))
+        lines.append((product, quantity))
+    return lines
+
+
+def _cash_tendered(rng, total: Decimal) -> Decimal:
+    """Exact money or the next round note: what people hand over at a counter."""
+    note = rng.choice((Decimal(1), Decimal(50), Decimal(100), Decimal(500), Decimal(1000)))
+    return to_money((total / note).to_integral_value(rounding=ROUND_CEILING) * note)
+
+
+MPESA_CODE_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _mpesa_code(rng) -> str:
+    return "".join(rng.choices(MPESA_CODE_CHARACTERS, k=10))
 
 
 def _sale_times(rng, count) -> list[datetime]:
@@ -473,13 +565,3 @@ def _pick_customer(rng, customers: list[_DemoCustomer], sold_at) -> _DemoCustome
     if not shopping:
         return None  # nobody on the books shops yet: a walk-in sale
     return rng.choices(shopping, weights=[demo.buying_weight for demo in shopping])[0]
-
-
-def _sale_total(rng, group_slug) -> Decimal:
-    # Log-normal around KES 1,200: many small packs and a few big orders of fertiliser or feed.
-    amount = rng.lognormvariate(7.1, 0.9) * SPEND_MULTIPLIER[group_slug]
-    amount = min(max(Decimal(f"{amount:.2f}"), MIN_SALE), MAX_SALE)
-    if rng.random() < 0.8:
-        # Most tills come to whole tens of shillings; the rest carry cents from weighed goods.
-        amount = Decimal(int(amount / 10) * 10)
-    return to_money(max(amount, MIN_SALE))

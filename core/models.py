@@ -1,0 +1,20 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NumberSequence(models.Model):
+    """A counter for documents that must be numbered without gaps (invoices).
+
+    Taken under a row lock in the same transaction as the document it numbers (see
+    core.sequences): a rolled-back document gives its number back.
+    """
+
+    name = models.SlugField(_("name"), max_length=40, unique=True)
+    last_value = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self):
+        return f"{self.name}: {self.last_value}"
