@@ -2,6 +2,7 @@
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.urls import reverse
 from django.views.generic import RedirectView
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
@@ -84,7 +85,12 @@ class FilteredExportView(FilteredTableView):
 
 
 class HomeView(StaffPermissionRequiredMixin, RedirectView):
-    """The back office opens on the customer table until the dashboard exists."""
+    """Cashiers start at the till; managers and admins at the customer table."""
 
     permission_required = "customers.view_customer"
-    pattern_name = "customers:customer_list"
+
+    def get_redirect_url(self, *args, **kwargs):
+        user = self.request.user
+        if user.has_perm("sales.add_sale") and not user.has_perm("customers.change_customer"):
+            return reverse("sales:till")
+        return reverse("customers:customer_list")

@@ -131,3 +131,32 @@ class CustomerEditForm(CustomerForm):
             **CustomerForm.Meta.help_texts,
             "credit_limit": _("0 means no credit for this customer."),
         }
+
+
+class QuickCustomerForm(forms.Form):
+    """The till's "Add Customer": name and phone only, village if the cashier knows it (NaviPOS).
+
+    The record shows as incomplete until the back office adds the Tax PIN and clusters.
+    """
+
+    name = forms.CharField(label=_("Name"), max_length=150)
+    phone = TypedPhoneField(label=_("Phone"))
+    village = forms.CharField(label=_("Village"), max_length=100, required=False)
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter the customer's name."))
+        return name
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        # The till offers to choose whoever already has the number instead of linking away.
+        self.existing_customer = customer_with_phone(phone)
+        if self.existing_customer is not None:
+            raise forms.ValidationError(
+                gettext("This phone number already belongs to %(name)s.")
+                % {"name": self.existing_customer.name},
+                code="duplicate_phone",
+            )
+        return phone

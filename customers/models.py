@@ -179,5 +179,17 @@ class Customer(models.Model):
         return self.latitude is not None and self.longitude is not None
 
     @property
+    def missing_details(self) -> list[str]:
+        """What the back-office form requires that a till quick-add left out."""
+        missing = [
+            str(self._meta.get_field(name).verbose_name)
+            for name in ("village", "tax_pin")
+            if not getattr(self, name)
+        ]
+        if self.pk and not self.clusters.all():  # reads prefetched clusters if any
+            missing.append(str(self._meta.get_field("clusters").verbose_name))
+        return missing
+
+    @property
     def available_credit(self):
         return max(self.credit_limit - self.credit_balance, 0)

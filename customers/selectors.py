@@ -31,6 +31,15 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
     return queryset.filter(condition)
 
 
+def customer_suggestions(text: str, *, limit: int = 8) -> list[Customer]:
+    """The first few customers matching what a cashier typed (name or phone), for the till."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    matches = customer_search(Customer.objects.select_related("group"), text)
+    return list(matches.order_by("name", "pk")[:limit])
+
+
 def customers_with_sale_since(queryset: QuerySet[Customer], days: int) -> QuerySet[Customer]:
     """Customers whose last sale falls within the last `days` days (0: since midnight today)."""
     if days == 0:

@@ -1,5 +1,11 @@
 """Reads over products and sales."""
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     DecimalField,
@@ -13,10 +19,14 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO
+from core.roles import ROLES
+from credit.models import CreditEntry, CreditEntryKind
 from customers.models import Customer
-from sales.models import Product, Sale
+from sales.models import Invoice, Product, Sale
 
 VISIT_FIGURES = (
     "first_visit_at",
@@ -84,6 +94,10 @@ def product_by_code(code: str) -> Product | None:
     return Product.objects.filter(code=code, is_active=True).first()
 
 
+def product_on_sale(pk: int) -> Product | None:
+    return Product.objects.filter(pk=pk, is_active=True).first()
+
+
 def products_for_till(text: str, *, limit: int = TILL_SEARCH_LIMIT) -> list[Product]:
     """Products on sale whose code starts with, or whose name contains, `text`."""
     text = (text or "").strip()
@@ -109,4 +123,206 @@ def sale_for_receipt(pk: int) -> Sale:
         )
         .prefetch_related("lines", "credit_entries")
         .get(pk=pk)
+    )
+
+
+# --- products -----------------------------------------------------------------------------
+
+
+def product_list_queryset() -> QuerySet[Product]:
+    """Everything the product table shows: one query for the page, whatever its size."""
+    return Product.objects.all()
+
+
+def product_search(queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
+    """Products whose name contains `text` or whose code starts with it."""
+    text = (text or "").strip()
+    if not text:
+        return queryset
+    return queryset.filter(Q(name__icontains=text) | Q(code__istartswith=text))
+
+
+def product_with_code(code: str, *, exclude_pk=None) -> Product | None:
+    """The product that has `code`, whatever its case (codes are stored upper-case, but a row
+    written before that rule, or straight to the database, may not be)."""
+    queryset = Product.objects.filter(code__iexact=(code or "").strip())
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.only("pk", "name", "code").first()
+
+
+def product_history(product: Product, *, limit: int = 20) -> list[dict]:
+    """The latest changes to a product, newest first: who, when, what kind, and for a change
+    each field's old and new value (prices as shillings)."""
+    records = list(
+        product.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : limit + 1
+        ]
+    )
+    pairs = list(zip(records, records[1:] + [None], strict=True))[:limit]
+    entries = []
+    for newer, older in pairs:
+        delta = (
+            newer.diff_against(older) if older is not None and newer.history_type == "~" else None
+        )
+        changes = [
+            {
+                "field": Product._meta.get_field(change.field).verbose_name,
+                "old": _product_value_display(change.old),
+                "new": _product_value_display(change.new),
+            }
+            for change in (delta.changes if delta else [])
+        ]
+        entries.append({"record": newer, "changes": changes})
+    return entries
+
+
+def _product_value_display(value) -> str:
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+# --- sales list ---------------------------------------------------------------------------
+
+
+def sale_cashier_choices() -> QuerySet:
+    """The shop's staff (Cashier, Manager or Admin role) by name: who the sales list filters by."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=ROLES)
+        .distinct()
+        .order_by("first_name", "last_name", "username", "pk")
+    )
+
+
+# --- receipts and invoices ----------------------------------------------------------------
+
+# How receipts and invoices print a date and time (in the shop's time zone, Africa/Nairobi).
+DOCUMENT_DATETIME_FORMAT = "j M Y, H:i"
+
+
+def invoice_display_number(number: int) -> str:
+    """An invoice number as printed: 123 -> INV-000123."""
+    return f"INV-{number:06d}"
+
+
+def quantity_display(quantity: Decimal) -> str:
+    """A quantity without trailing zeros: 2, 2.5, 0.125 (lines store three decimal places)."""
+    text = f"{quantity:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """One line of a receipt or invoice: the name, code and prices as they were sold."""
+
+    name: str
+    code: str
+    quantity: Decimal
+    unit_price: Decimal
+    line_total: Decimal
+
+    @property
+    def quantity_display(self) -> str:
+        return quantity_display(self.quantity)
+
+
+def document_lines(sale: Sale) -> list[DocumentLine]:
+    """A sale's lines as its receipt and invoice print them (uses prefetched lines)."""
+    return [
+        DocumentLine(
+            name=line.product_name,
+            code=line.product_code,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+        )
+        for line in sale.lines.all()
+    ]
+
+
+def sale_credit_entry(sale: Sale) -> CreditEntry | None:
+    """The ledger entry a credit sale posted, whose balance_after is what the customer owed
+    right after the sale (uses the entries prefetched by sale_for_receipt)."""
+    for entry in sale.credit_entries.all():
+        if entry.kind == CreditEntryKind.CREDIT_SALE:
+            return entry
+    return None
+
+
+@dataclass(frozen=True)
+class InvoiceDocument:
+    """Everything a tax invoice prints, read once: the HTML page and the PDF both show this.
+
+    The customer's details and the shop's KRA PIN are the invoice's copies from when it was
+    issued; the shop's name, address and phone come from the settings.
+    """
+
+    pk: int
+    number: int
+    display_number: str
+    issued_at: datetime
+    shop_name: str
+    shop_address: str
+    shop_phone: str
+    shop_email: str
+    shop_tax_pin: str
+    customer_name: str
+    customer_phone: str
+    customer_village: str
+    customer_address: str
+    customer_tax_pin: str
+    sale_pk: int
+    sold_at: datetime
+    lines: tuple[DocumentLine, ...]
+    total: Decimal
+    payment_method: str
+    mpesa_code: str
+    is_voided: bool
+    voided_at: datetime | None
+
+    @property
+    def filename(self) -> str:
+        return f"invoice-{self.display_number}.pdf"
+
+
+def invoice_document(invoice: Invoice | int) -> InvoiceDocument:
+    """The printable content of an invoice (given or by pk), times in the shop's time zone.
+
+    Raises Invoice.DoesNotExist for an unknown pk.
+    """
+    pk = invoice.pk if isinstance(invoice, Invoice) else invoice
+    invoice = (
+        Invoice.objects.select_related("sale", "sale__payment")
+        .prefetch_related("sale__lines")
+        .get(pk=pk)
+    )
+    sale = invoice.sale
+    payment = getattr(sale, "payment", None)
+    return InvoiceDocument(
+        pk=invoice.pk,
+        number=invoice.number,
+        display_number=invoice_display_number(invoice.number),
+        issued_at=timezone.localtime(invoice.issued_at),
+        shop_name=settings.SHOP_NAME,
+        shop_address=settings.SHOP_ADDRESS,
+        shop_phone=settings.SHOP_PHONE,
+        shop_email=settings.SHOP_EMAIL,
+        shop_tax_pin=invoice.shop_tax_pin,
+        customer_name=invoice.customer_name,
+        customer_phone=invoice.customer_phone,
+        customer_village=invoice.customer_village,
+        customer_address=invoice.customer_address,
+        customer_tax_pin=invoice.customer_tax_pin,
+        sale_pk=sale.pk,
+        sold_at=timezone.localtime(sale.sold_at),
+        lines=tuple(document_lines(sale)),
+        total=sale.total,
+        payment_method=str(sale.get_payment_method_display()),
+        mpesa_code=payment.mpesa_code if payment is not None else "",
+        is_voided=sale.is_voided,
+        voided_at=timezone.localtime(sale.voided_at) if sale.voided_at else None,
     )

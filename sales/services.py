@@ -253,9 +253,16 @@ def sale_complete(
             % {"total": f"{total:,.2f}"},
             code="stale_total",
         )
-    payment_fields = _validate_payment(
-        payment_method, total, cash_tendered=cash_tendered, mpesa_code=mpesa_code
-    )
+    try:
+        payment_fields = _validate_payment(
+            payment_method, total, cash_tendered=cash_tendered, mpesa_code=mpesa_code
+        )
+    except ValidationError as refusal:
+        # The same form sent twice at once: the first copy has just used this M-Pesa code.
+        already = Sale.objects.filter(till_token=till_token).first() if till_token else None
+        if already is not None:
+            raise SaleAlreadyRecorded(already) from refusal
+        raise
 
     sold_at = sold_at or timezone.now()
     try:
@@ -386,7 +393,7 @@ def invoice_issue(*, actor, sale: Sale) -> Invoice:
     The number is taken in this transaction, so invoices are numbered with no gaps. A sale
     gets one invoice; asking again returns it.
     """
-    sale = Sale.objects.select_for_update().select_related("customer").get(pk=sale.pk)
+    sale = Sale.objects.select_for_update(of=("self",)).select_related("customer").get(pk=sale.pk)
     existing = Invoice.objects.filter(sale=sale).first()
     if existing is not None:
         return existing

@@ -1,5 +1,6 @@
 """Fixtures every test may use: users in each role, clusters, and customers made by the service."""
 
+import importlib
 import itertools
 from decimal import Decimal
 
@@ -12,6 +13,32 @@ from customers.services import customer_create
 
 _phone_numbers = itertools.count(712000001)
 _tax_pins = itertools.count(100000001)
+
+
+# Data that migrations create and the app relies on: roles and their permissions, customer
+# groups, the invoice number sequence. In the order the migrations run.
+DATA_MIGRATIONS = [
+    ("customers.migrations.0002_customer_groups", "create_groups"),
+    ("core.migrations.0001_roles", "create_roles"),
+    ("core.migrations.0003_invoice_sequence", "create_invoice_sequence"),
+    ("sales.migrations.0003_till_role_permissions", "grant_till_permissions"),
+]
+
+
+@pytest.fixture
+def migrated_reference_data(transactional_db):
+    """For tests that commit for real (`django_db(transaction=True)`, live server, threads).
+
+    The flush after each such test empties every table, including what the data migrations
+    wrote. Django's serialized_rollback would restore it, but it keeps its copy on the connection
+    object, which other threads (and Playwright's event loop) do not share. Re-running the
+    (idempotent) data migrations is plain. Request it before any fixture that needs a role or a
+    customer group, or list it in `pytest.mark.usefixtures`.
+    """
+    from django.apps import apps
+
+    for module_name, function_name in DATA_MIGRATIONS:
+        getattr(importlib.import_module(module_name), function_name)(apps, None)
 
 
 def make_user(username: str, role: str | None) -> User:

@@ -4,7 +4,6 @@ Without Chromium the tests are skipped with a notice; with REQUIRE_BROWSER_TESTS
 browser fails the run instead.
 """
 
-import importlib
 import os
 from pathlib import Path
 
@@ -46,23 +45,10 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=reason))
 
 
-# Data that migrations create and every page relies on (roles, customer groups).
-DATA_MIGRATIONS = [
-    ("customers.migrations.0002_customer_groups", "create_groups"),
-    ("core.migrations.0001_roles", "create_roles"),
-]
-
-
 @pytest.fixture(autouse=True)
-def migrated_reference_data(transactional_db):
-    """Live-server tests commit for real, and the flush after each one empties every table,
-    including what the data migrations wrote. Django's serialized_rollback would restore it, but
-    it keeps its copy on the connection object, and Playwright's event loop in the test thread
-    makes Django hand out another one. Re-running the (idempotent) data migrations is plain."""
-    from django.apps import apps
-
-    for module_name, function_name in DATA_MIGRATIONS:
-        getattr(importlib.import_module(module_name), function_name)(apps, None)
+def _reference_data_for_live_server(migrated_reference_data):
+    """Live-server tests commit for real; tests/conftest.py re-creates the roles and customer
+    groups the flush after each one removes."""
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +69,7 @@ def log_in(page, live_server):
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/customers/")
+        page.wait_for_url(lambda url: "/login/" not in url)
         return page
 
     return sign_in

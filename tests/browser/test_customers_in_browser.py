@@ -113,6 +113,7 @@ def test_cashier_is_refused_the_delete_and_the_exports(
 ):
     customer = make_customer(name="Akinyi Protected", credit_limit=Decimal("0"))
     log_in(cashier)
+    page.get_by_role("link", name="Customers").click()
     expect(page.get_by_role("link", name="Export to CSV")).to_have_count(0)
     expect(page.get_by_role("link", name="Export to SMS Upload")).to_have_count(0)
     page.get_by_role("link", name="Akinyi Protected").click()

@@ -1,0 +1,275 @@
+"""The till page: a cashier builds a cart, picks or adds a customer, takes payment, completes.
+
+Every button posts the whole till form (its `action` says what to do) and the page comes back
+with the cart re-priced; htmx swaps just the till, plain HTML reloads the page. Search boxes ask
+the two search views for suggestions as the cashier types.
+"""
+
+from decimal import InvalidOperation
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+from django_htmx.http import HttpResponseClientRedirect
+
+from core.money import to_money
+from core.views import StaffPermissionRequiredMixin
+from credit.services import CreditLimitExceeded
+from customers.forms import QuickCustomerForm
+from customers.models import Customer
+from customers.selectors import customer_suggestions
+from customers.services import customer_create
+from sales.models import PaymentMethod
+from sales.selectors import product_by_code, product_on_sale, products_for_till
+from sales.services import SaleAlreadyRecorded, normalise_mpesa_code, sale_complete
+from sales.till import TillCart
+
+
+class TillView(StaffPermissionRequiredMixin, View):
+    permission_required = "sales.add_sale"
+    template_name = "sales/till.html"
+    partial_template_name = "sales/_till.html"
+
+    def get(self, request):
+        cart = TillCart.empty()
+        return self.render(cart, payment={"payment_method": PaymentMethod.CASH})
+
+    def post(self, request):
+        cart = TillCart.from_post(request.POST)
+        payment = {
+            "payment_method": request.POST.get("payment_method", PaymentMethod.CASH),
+            "cash_tendered": request.POST.get("cash_tendered", "").strip(),
+            "mpesa_code": request.POST.get("mpesa_code", "").strip(),
+        }
+        if payment["payment_method"] not in PaymentMethod.values:
+            payment["payment_method"] = PaymentMethod.CASH
+        self.page = {"errors": list(cart.problems), "focus": "product_query"}
+        action, _sep, argument = request.POST.get("action", "update").partition(":")
+        handler = getattr(self, f"action_{action}", None)
+        if handler is None:
+            handler = self.action_update
+        response = handler(cart, payment, argument)
+        if response is not None:
+            return response
+        return self.render(cart, payment)
+
+    # --- actions: each changes the cart or records the sale -------------------------------
+
+    def action_update(self, cart, payment, argument):
+        """Re-price after a quantity changed (or on "Update" without JavaScript)."""
+
+    def action_payment(self, cart, payment, argument):
+        """The payment method changed: the cursor goes where the cashier types next."""
+        self.page["focus"] = {
+            PaymentMethod.CASH: "cash_tendered",
+            PaymentMethod.MPESA: "mpesa_code",
+        }.get(payment["payment_method"], "complete")
+
+    def action_add_product(self, cart, payment, argument):
+        if argument.isdigit():
+            product = product_on_sale(int(argument))
+            if product is None:
+                self.page["errors"].append(_("That product is no longer on sale."))
+                return
+            cart.add(product)
+            return
+        query = self.request.POST.get("product_query", "").strip()
+        if not query:
+            return
+        product = product_by_code(query)
+        if product is None:
+            matches = products_for_till(query)
+            if len(matches) == 1:
+                product = matches[0]
+            elif matches:
+                self.page["product_query"] = query
+                self.page["product_matches"] = matches
+                self.page["notice"] = _("Several products match “%(query)s”: pick one.") % {
+                    "query": query
+                }
+                return
+            else:
+                self.page["product_query"] = query
+                self.page["errors"].append(
+                    _("No product on sale matches “%(query)s”.") % {"query": query}
+                )
+                return
+        cart.add(product)
+
+    def action_remove(self, cart, payment, argument):
+        if argument.isdigit():
+            cart.remove(int(argument))
+
+    def action_find_customer(self, cart, payment, argument):
+        """Without JavaScript, the customer search box posts here instead of suggesting."""
+        query = self.request.POST.get("customer_query", "").strip()
+        self.page["focus"] = "customer_query"
+        self.page["customer_query"] = query
+        self.page["customer_matches"] = customer_suggestions(query)
+        if query and not self.page["customer_matches"]:
+            self.page["errors"].append(
+                _("No customer matches “%(query)s”. Add them with “Add Customer”.")
+                % {"query": query}
+            )
+
+    def action_choose_customer(self, cart, payment, argument):
+        customer = (
+            Customer.objects.select_related("group").filter(pk=int(argument)).first()
+            if argument.isdigit()
+            else None
+        )
+        if customer is None:
+            self.page["errors"].append(_("That customer no longer exists."))
+            return
+        cart.customer = customer
+
+    def action_clear_customer(self, cart, payment, argument):
+        cart.customer = None
+        if payment["payment_method"] == PaymentMethod.CREDIT:
+            payment["payment_method"] = PaymentMethod.CASH
+
+    def action_quick_add_customer(self, cart, payment, argument):
+        if not self.request.user.has_perm("customers.add_customer"):
+            self.page["errors"].append(_("You may not add customers."))
+            return
+        form = QuickCustomerForm(self.request.POST, prefix="new_customer")
+        self.page["quick_customer_form"] = form
+        self.page["focus"] = "new_customer-name"
+        if not form.is_valid():
+            self.page["existing_customer"] = getattr(form, "existing_customer", None)
+            return
+        try:
+            customer = customer_create(actor=self.request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+            return
+        cart.customer = Customer.objects.select_related("group").get(pk=customer.pk)
+        self.page["quick_customer_form"] = None
+        self.page["notice"] = _("Customer %(name)s added.") % {"name": customer.name}
+
+    def action_new_sale(self, cart, payment, argument):
+        return self._redirect(reverse("sales:till"))
+
+    def action_complete(self, cart, payment, argument):
+        cart.price()
+        self.page["focus"] = "complete"
+        problems = cart.line_errors()
+        if problems:
+            self.page["errors"].extend(problems)
+            return
+        if cart.token_was_missing or self.page["errors"]:
+            self.page["errors"].append(
+                _("This till form is out of date. Check the cart and complete the sale again.")
+            )
+            return
+        quoted_total = cart.quoted_total
+        if quoted_total is None:
+            self.page["errors"].append(
+                _("The cart changed: check the new total and complete the sale again.")
+            )
+            return
+        try:
+            sale = sale_complete(
+                cashier=self.request.user,
+                lines=cart.sale_lines(),
+                customer=cart.customer,
+                payment_method=payment["payment_method"],
+                cash_tendered=_amount_or_text(payment["cash_tendered"]),
+                mpesa_code=payment["mpesa_code"],
+                till_token=cart.token,
+                expected_total=quoted_total,
+            )
+        except SaleAlreadyRecorded as already:
+            messages.info(self.request, _("This sale was already recorded; here is its receipt."))
+            return self._redirect_to_receipt(already.sale)
+        except CreditLimitExceeded as refusal:
+            self.page["credit_refusal"] = refusal
+            self.page["errors"].append(refusal.messages[0])
+            return
+        except ValidationError as error:
+            self.page["errors"].extend(error.messages)
+            if payment["payment_method"] == PaymentMethod.MPESA:
+                self.page["focus"] = "mpesa_code"
+            elif payment["payment_method"] == PaymentMethod.CASH:
+                self.page["focus"] = "cash_tendered"
+            return
+        messages.success(self.request, _("Sale %(number)s recorded.") % {"number": sale.pk})
+        return self._redirect_to_receipt(sale)
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def render(self, cart: TillCart, payment: dict):
+        cart.price()
+        page = getattr(self, "page", {"errors": [], "focus": "product_query"})
+        if payment.get("mpesa_code"):
+            payment["mpesa_code"] = normalise_mpesa_code(payment["mpesa_code"])
+        customer = cart.customer
+        context = {
+            "cart": cart,
+            "payment": payment,
+            "payment_methods": PaymentMethod.choices,
+            "quick_customer_form": page.get("quick_customer_form")
+            or QuickCustomerForm(prefix="new_customer"),
+            "quick_add_open": page.get("quick_customer_form") is not None,
+            "change_due": _change_due(payment.get("cash_tendered"), cart.total),
+            "credit_shortfall": (
+                customer.credit_balance + cart.total - customer.credit_limit
+                if customer is not None
+                and customer.credit_balance + cart.total > customer.credit_limit
+                else None
+            ),
+            **page,
+        }
+        template = self.partial_template_name if self.request.htmx else self.template_name
+        return render(self.request, template, context)
+
+    def _redirect(self, url: str):
+        # htmx would swap a redirect's page into the till; tell it to load the page instead.
+        return HttpResponseClientRedirect(url) if self.request.htmx else redirect(url)
+
+    def _redirect_to_receipt(self, sale):
+        return self._redirect(reverse("sales:sale_receipt", args=[sale.pk]))
+
+
+class TillProductSearchView(StaffPermissionRequiredMixin, TemplateView):
+    """Suggestions under the product box as the cashier types (name or code)."""
+
+    permission_required = "sales.add_sale"
+    template_name = "sales/_till_product_matches.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("product_query", "").strip()
+        return super().get_context_data(
+            product_query=query, product_matches=products_for_till(query), **kwargs
+        )
+
+
+class TillCustomerSearchView(StaffPermissionRequiredMixin, TemplateView):
+    """Suggestions under the customer box: name, or a phone typed in any format."""
+
+    permission_required = ("sales.add_sale", "customers.view_customer")
+    template_name = "sales/_till_customer_matches.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("customer_query", "").strip()
+        return super().get_context_data(
+            customer_query=query, customer_matches=customer_suggestions(query), **kwargs
+        )
+
+
+def _amount_or_text(value: str):
+    """The tendered amount as typed: the service says what is wrong with it if anything is."""
+    return value.replace(",", "") if value else None
+
+
+def _change_due(tendered: str | None, total):
+    try:
+        amount = to_money((tendered or "").replace(",", ""))
+    except (InvalidOperation, ValueError, TypeError):
+        return None  # nothing readable typed yet: no change to show
+    return amount - total if amount >= total else None
