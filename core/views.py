@@ -1,9 +1,12 @@
 """Base views: every back-office page needs a login and names the permission it needs."""
 
+from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.generic import RedirectView
+from django.views.generic import FormView, RedirectView
 from django_filters.views import FilterView
 from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
 
@@ -16,6 +19,34 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
     gets 403 (Django's AccessMixin does exactly that when raise_exception is False)."""
 
     raise_exception = False
+
+
+class ServiceFormView(StaffPermissionRequiredMixin, FormView):
+    """A form whose valid data goes to a service (`save`); a refusal from the service shows on
+    the form, field by field where it names one, and nothing is written.
+
+    Subclasses define `save(form)`, returning the saved object (it has a `name` and a
+    `get_absolute_url()`), and `success_message`
+    (with a %(name)s placeholder).
+    """
+
+    success_message = ""
+
+    def save(self, form):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        try:
+            saved = self.save(form)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message % {"name": saved.name})
+        return redirect(saved.get_absolute_url())
 
 
 class FilteredTableView(StaffPermissionRequiredMixin, SingleTableMixin, FilterView):

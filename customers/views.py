@@ -3,10 +3,15 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, TemplateView
+from django.views.generic import DetailView, TemplateView
 
 from core.export import stream_resource_csv
-from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
+from core.views import (
+    FilteredExportView,
+    FilteredTableView,
+    ServiceFormView,
+    StaffPermissionRequiredMixin,
+)
 from customers import services
 from customers.filters import CustomerFilterSet
 from customers.forms import CustomerEditForm, CustomerForm
@@ -59,23 +64,8 @@ class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
         return context
 
 
-class CustomerServiceFormView(StaffPermissionRequiredMixin, FormView):
-    """A customer form whose valid data goes to a service; a service refusal shows on the form."""
-
+class CustomerServiceFormView(ServiceFormView):
     template_name = "customers/customer_form.html"
-
-    def form_valid(self, form):
-        try:
-            customer = self.save(form)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message % {"name": customer.name})
-        return redirect(customer.get_absolute_url())
 
 
 class CustomerCreateView(CustomerServiceFormView):

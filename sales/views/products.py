@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView
+from django.views.generic import DetailView
 
-from core.views import FilteredTableView, StaffPermissionRequiredMixin
+from core.views import FilteredTableView, ServiceFormView, StaffPermissionRequiredMixin
 from sales import services
 from sales.filters import ProductFilterSet
 from sales.forms import ProductForm
@@ -39,24 +39,9 @@ class ProductDetailView(StaffPermissionRequiredMixin, DetailView):
         return context
 
 
-class ProductServiceFormView(StaffPermissionRequiredMixin, FormView):
-    """A product form whose valid data goes to a service; a service refusal shows on the form."""
-
+class ProductServiceFormView(ServiceFormView):
     template_name = "sales/product_form.html"
     form_class = ProductForm
-
-    def form_valid(self, form):
-        try:
-            product = self.save(form)
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.error_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message % {"name": product.name})
-        return redirect(product.get_absolute_url())
 
 
 class ProductCreateView(ProductServiceFormView):
