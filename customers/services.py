@@ -45,7 +45,12 @@ def customer_lock(customer_id: int) -> Customer:
     FOR NO KEY UPDATE on PostgreSQL: blocks other balance writers, not inserts of sales and
     ledger rows that point at the customer.
     """
-    return Customer.objects.select_for_update(no_key=True).get(pk=customer_id)
+    # The group comes along (the till prices by it) without being locked itself.
+    return (
+        Customer.objects.select_related("group")
+        .select_for_update(no_key=True, of=("self",))
+        .get(pk=customer_id)
+    )
 
 
 def _normalise(fields: dict) -> dict:

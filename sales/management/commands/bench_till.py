@@ -6,6 +6,7 @@ medians and ratios side by side, and never asserted by a timed unit test.
 
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -41,7 +42,8 @@ class Command(BaseCommand):
     help = (
         "Benchmark the till on PostgreSQL: how long completing one sale takes (one call of "
         "sales.services.sale_complete, which is one transaction and one commit) with 1, 4 and "
-        "16 cashiers selling at once, each in its own thread with its own connection. Runs in a "
+        "16 cashiers selling at once, each in its own thread with its own connection, spread "
+        "over worker processes as the web server runs them (--processes, one per CPU). Runs in a "
         "throwaway database (<NAME>_bench_tmp, created and dropped by this command; the database "
         "DATABASE_URL names is never written), seeded with products and customers through the "
         "services. Reports median, p95 and p99 latency in ms, throughput, and the median and "
@@ -66,6 +68,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", metavar="PATH", help="Also write the results here as JSON.")
         parser.add_argument("--seed", type=int, default=1, help="Random seed of the sales mix (1).")
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=os.cpu_count() or 1,
+            help=(
+                "Worker processes the cashiers are spread over, as a web server runs one worker "
+                "per CPU (default: the CPU count). 1 puts every cashier in one Python process."
+            ),
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -76,8 +87,10 @@ class Command(BaseCommand):
             )
         if options["sales_per_level"] < max(LEVELS):
             raise CommandError(f"--sales-per-level must be at least {max(LEVELS)}.")
-        if options["customers"] < 1 or options["warmup"] < 0:
-            raise CommandError("--customers must be at least 1 and --warmup not negative.")
+        if options["customers"] < 1 or options["warmup"] < 0 or options["processes"] < 1:
+            raise CommandError(
+                "--customers and --processes must be at least 1, --warmup not negative."
+            )
 
         settings_dict = connection.settings_dict
         original_name = settings_dict["NAME"]
@@ -112,7 +125,6 @@ class Command(BaseCommand):
             server = cursor.fetchone()[0]
         connection.close()
 
-        mpesa_numbers = itertools.count(1)
         levels = []
         for level in LEVELS:
             self.stderr.write(f"{level} cashier(s): {options['sales_per_level']} sales...")
@@ -123,7 +135,7 @@ class Command(BaseCommand):
                     warmup=options["warmup"],
                     world=world,
                     seed=options["seed"],
-                    mpesa_numbers=mpesa_numbers,
+                    processes=options["processes"],
                 )
             )
         base = levels[0]
@@ -135,6 +147,7 @@ class Command(BaseCommand):
             "measured_at": timezone.now().isoformat(timespec="seconds"),
             "server": server,
             "cpu_count": os.cpu_count(),
+            "processes": options["processes"],
             "sales_per_level": options["sales_per_level"],
             "customers": options["customers"],
             "products": PRODUCTS,
@@ -183,7 +196,7 @@ class Command(BaseCommand):
             customers.append((customer.pk, on_credit))
         return {"cashiers": cashiers, "products": products, "customers": customers}
 
-    def _sale(self, rng: random.Random, world: dict, cashier, mpesa_numbers) -> dict:
+    def _sale(self, rng: random.Random, world: dict, cashier, mpesa_code) -> dict:
         """One till form: 1-4 lines; 60% to a customer (30% of those with credit on credit),
         otherwise a walk-in; cash or M-Pesa."""
         lines = [
@@ -203,36 +216,88 @@ class Command(BaseCommand):
             "lines": lines,
             "payment_method": method,
             "cash_tendered": CASH_TENDERED if method == PaymentMethod.CASH else None,
-            "mpesa_code": f"B{next(mpesa_numbers):09d}" if method == PaymentMethod.MPESA else "",
+            "mpesa_code": mpesa_code() if method == PaymentMethod.MPESA else "",
             "till_token": uuid.uuid4(),
         }
 
-    def _level(self, level, *, total, warmup, world, seed, mpesa_numbers) -> dict:
+    def _level(self, level, *, total, warmup, world, seed, processes) -> dict:
         counts = [total // level + (1 if index < total % level else 0) for index in range(level)]
-        barrier = threading.Barrier(level)
+        # Cashier i runs in worker process i % processes, as a server spreads its requests.
+        groups = [list(range(first, level, processes)) for first in range(min(processes, level))]
+        run = {"level": level, "counts": counts, "warmup": warmup, "world": world, "seed": seed}
+        if len(groups) == 1:
+            outcomes = [self._cashiers(groups[0], threading.Barrier(level), run)]
+        else:
+            context = multiprocessing.get_context("fork")
+            barrier, queue = context.Barrier(level), context.Queue()
+            connection.close()  # each worker opens its own; a forked socket must not be shared
+            workers = [
+                context.Process(target=self._worker, args=(group, barrier, run, queue))
+                for group in groups
+            ]
+            for worker in workers:
+                worker.start()
+            outcomes = [queue.get() for _ in workers]
+            for worker in workers:
+                worker.join()
+        errors = [error for outcome in outcomes for error in outcome["errors"]]
+        if errors:
+            raise CommandError(f"a cashier failed at {level} concurrent: {errors[0]}")
+
+        latencies = sorted(ms for outcome in outcomes for ms in outcome["samples"])
+        spans = [span for outcome in outcomes for span in outcome["spans"]]
+        percentiles = statistics.quantiles(latencies, n=100, method="inclusive")
+        # perf_counter is the system's monotonic clock, the same in every worker process.
+        wall = max(end for _, end in spans) - min(start for start, _ in spans)
+        return {
+            "concurrency": level,
+            "processes": len(groups),
+            "sales": len(latencies),
+            "median_ms": round(statistics.median(latencies), 2),
+            "p95_ms": round(percentiles[94], 2),
+            "p99_ms": round(percentiles[98], 2),
+            "max_ms": round(latencies[-1], 2),
+            "sales_per_s": round(len(latencies) / wall, 1),
+        }
+
+    def _worker(self, indices, barrier, run, queue) -> None:
+        """A forked worker process: its cashiers' results go back to the parent by `queue`."""
+        try:
+            queue.put(self._cashiers(indices, barrier, run))
+        except BaseException as error:  # noqa: BLE001 - reported to the parent, which fails
+            queue.put({"samples": [], "spans": [], "errors": [f"{type(error).__name__}: {error}"]})
+
+    def _cashiers(self, indices, barrier, run) -> dict:
+        """Cashiers `indices`, each a thread with its own connection, selling back to back."""
+        level, world = run["level"], run["world"]
         stop = threading.Event()
-        samples: list[list[float]] = [[] for _ in range(level)]
-        spans: list[tuple[float, float] | None] = [None] * level
-        errors: list[BaseException] = []
+        samples: list[float] = []
+        spans: list[tuple[float, float]] = []
+        errors: list[str] = []
 
         def cashier(index):
-            rng = random.Random(f"{seed}-{level}-{index}")
+            rng = random.Random(f"{run['seed']}-{level}-{index}")
             user = world["cashiers"][index]
+            numbers = itertools.count(1)
+            # Ten characters, unique across cashiers, levels and worker processes.
+            mpesa_code = lambda: f"{level:02d}{index:02d}{next(numbers):06d}"  # noqa: E731
             try:
-                for _ in range(warmup):
-                    sale_complete(**self._sale(rng, world, user, mpesa_numbers))
+                for _ in range(run["warmup"]):
+                    sale_complete(**self._sale(rng, world, user, mpesa_code))
                 barrier.wait()
                 started = time.perf_counter()
-                for _ in range(counts[index]):
+                for _ in range(run["counts"][index]):
                     if stop.is_set():
                         return
-                    form = self._sale(rng, world, user, mpesa_numbers)
+                    form = self._sale(rng, world, user, mpesa_code)
                     before = time.perf_counter()
                     sale_complete(**form)
-                    samples[index].append((time.perf_counter() - before) * 1000)
-                spans[index] = (started, time.perf_counter())
-            except BaseException as error:
-                errors.append(error)
+                    samples.append((time.perf_counter() - before) * 1000)
+                spans.append((started, time.perf_counter()))
+            except threading.BrokenBarrierError:
+                pass  # another cashier failed first; its error is the one to report
+            except BaseException as error:  # noqa: BLE001 - reported, then the run fails
+                errors.append(f"{type(error).__name__}: {error}")
                 stop.set()
                 barrier.abort()
             finally:
@@ -240,7 +305,7 @@ class Command(BaseCommand):
 
         threads = [
             threading.Thread(target=cashier, args=(index,), name=f"bench-{index}", daemon=True)
-            for index in range(level)
+            for index in indices
         ]
         try:
             for thread in threads:
@@ -253,25 +318,7 @@ class Command(BaseCommand):
             stop.set()
             for thread in threads:
                 thread.join()
-        real_errors = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
-        if real_errors:
-            raise CommandError(
-                f"a cashier failed at {level} concurrent: {type(real_errors[0]).__name__}: "
-                f"{real_errors[0]}"
-            ) from real_errors[0]
-
-        latencies = sorted(ms for per_cashier in samples for ms in per_cashier)
-        percentiles = statistics.quantiles(latencies, n=100, method="inclusive")
-        wall = max(end for _, end in spans) - min(start for start, _ in spans)
-        return {
-            "concurrency": level,
-            "sales": len(latencies),
-            "median_ms": round(statistics.median(latencies), 2),
-            "p95_ms": round(percentiles[94], 2),
-            "p99_ms": round(percentiles[98], 2),
-            "max_ms": round(latencies[-1], 2),
-            "sales_per_s": round(len(latencies) / wall, 1),
-        }
+        return {"samples": samples, "spans": spans, "errors": errors}
 
     # --- report ------------------------------------------------------------------------------
 
@@ -281,7 +328,8 @@ class Command(BaseCommand):
         out.write(
             "Till: sale-commit latency (one sale_complete call = one transaction), "
             f"{results['sales_per_level']} sales per level, {results['customers']} customers, "
-            f"{results['cpu_count']} CPUs"
+            f"{results['cpu_count']} CPUs, cashiers spread over up to {results['processes']} "
+            "worker processes"
         )
         out.write(results["server"].split(" on ")[0])
         header = (
