@@ -252,3 +252,17 @@ class TestComplete:
         response = till("no_such_action")
         assert response.status_code == 200
         assert not Sale.objects.exists()
+
+
+def test_a_quick_added_customer_shows_as_incomplete_in_the_back_office(till, client, manager):
+    till(
+        "quick_add_customer",
+        **{"new_customer-name": "Kioko Mutiso", "new_customer-phone": "0722 987654"},
+    )
+    customer = Customer.objects.get(name="Kioko Mutiso")
+    client.force_login(manager)
+    page = client.get(customer.get_absolute_url()).content.decode()
+    assert "Incomplete record" in page
+    assert "village, Tax PIN, clusters" in page
+    sales_link = reverse("sales:sale_list") + "?customer=%2B254722987654"
+    assert sales_link in page
