@@ -4,7 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from sales import services
 from sales.forms import ProductForm
-from sales.models import Payment, Product, Sale, SaleLine
+from sales.models import Invoice, Payment, Product, Sale, SaleLine
 
 # --- sales --------------------------------------------------------------------------------
 
@@ -50,6 +50,25 @@ class SaleAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
 
     # Sales change visit figures and balances; they are recorded only through the till's service.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    """Issued invoices, to look up; numbers are taken only by sales.services.invoice_issue."""
+
+    list_display = ["number", "issued_at", "customer_name", "customer_tax_pin", "sale", "issued_by"]
+    search_fields = ["=number", "customer_name", "customer_tax_pin"]
+    list_select_related = ["sale", "issued_by"]
+    date_hierarchy = "issued_at"
+
     def has_add_permission(self, request):
         return False
 

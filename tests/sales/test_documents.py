@@ -439,3 +439,20 @@ class TestInvoicePdf:
         assert b"&amp;" not in pdf and b"&lt;" not in pdf
         assert b"QAB1CD2EF3" in pdf
         assert len(re.findall(rb"/Type /Page\b(?!s)", pdf)) >= 2  # sixty lines: two pages
+
+
+def test_admin_lists_invoices_and_cannot_change_them(admin_client, manager, make_customer):
+    from sales.services import invoice_issue
+    from tests.factories import sell
+
+    sale = sell(
+        cashier=manager,
+        customer=make_customer(name="Mutua Admin"),
+        total="10",
+        payment_method="cash",
+    )
+    invoice = invoice_issue(actor=manager, sale=sale)
+    listing = admin_client.get(reverse("admin:sales_invoice_changelist"))
+    assert listing.status_code == 200 and "Mutua Admin" in listing.content.decode()
+    change_url = reverse("admin:sales_invoice_change", args=[invoice.pk])
+    assert admin_client.post(change_url, {"customer_name": "Someone"}).status_code == 403

@@ -249,6 +249,8 @@ class TestComplete:
         )
         assert response.status_code == 200
         assert "no longer exists" in errors_of(response)
+        response = till("complete", cash_tendered="100")  # nothing in the cart
+        assert "The cart is empty" in errors_of(response)
         response = till("no_such_action")
         assert response.status_code == 200
         assert not Sale.objects.exists()
