@@ -30,10 +30,16 @@ class ServiceFormView(StaffPermissionRequiredMixin, FormView):
     (with a %(name)s placeholder).
     """
 
+    template_name = "core/service_form.html"
     success_message = ""
+    cancel_url = None  # where Cancel goes: the object's page, or the list for a new one
 
     def save(self, form):
         raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("cancel_url", self.cancel_url)
+        return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
         try:

@@ -65,7 +65,7 @@ class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
 
 
 class CustomerServiceFormView(ServiceFormView):
-    template_name = "customers/customer_form.html"
+    cancel_url = reverse_lazy("customers:customer_list")
 
 
 class CustomerCreateView(CustomerServiceFormView):
@@ -112,6 +112,7 @@ class CustomerEditView(CustomerServiceFormView):
             title=_("Edit %(name)s") % {"name": self.customer.name},
             submit_label=_("Save"),
             customer=self.customer,
+            cancel_url=self.customer.get_absolute_url(),
             **kwargs,
         )
 

@@ -40,7 +40,7 @@ class ProductDetailView(StaffPermissionRequiredMixin, DetailView):
 
 
 class ProductServiceFormView(ServiceFormView):
-    template_name = "sales/product_form.html"
+    cancel_url = reverse_lazy("sales:product_list")
     form_class = ProductForm
 
 
@@ -87,6 +87,7 @@ class ProductEditView(ProductServiceFormView):
             title=_("Edit %(name)s") % {"name": self.product.name},
             submit_label=_("Save"),
             product=self.product,
+            cancel_url=self.product.get_absolute_url(),
             **kwargs,
         )
 
