@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import ReadOnlyModelAdmin
 from sales import services
 from sales.forms import ProductForm
 from sales.models import Invoice, Payment, Product, Sale, SaleLine
@@ -41,7 +42,9 @@ class PaymentInline(SaleReadOnlyInline, admin.StackedInline):
 
 
 @admin.register(Sale)
-class SaleAdmin(admin.ModelAdmin):
+class SaleAdmin(ReadOnlyModelAdmin):
+    """Sales change visit figures and balances: only the till's service records them."""
+
     list_display = ["pk", "sold_at", "customer", "cashier", "payment_method", "total", "voided_at"]
     inlines = [SaleLineInline, PaymentInline]
     list_filter = ["payment_method"]
@@ -49,34 +52,15 @@ class SaleAdmin(admin.ModelAdmin):
     date_hierarchy = "sold_at"
     raw_id_fields = ["customer"]
 
-    # Sales change visit figures and balances; they are recorded only through the till's service.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyModelAdmin):
     """Issued invoices, to look up; numbers are taken only by sales.services.invoice_issue."""
 
     list_display = ["number", "issued_at", "customer_name", "customer_tax_pin", "sale", "issued_by"]
     search_fields = ["=number", "customer_name", "customer_tax_pin"]
     list_select_related = ["sale", "issued_by"]
     date_hierarchy = "issued_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- products -----------------------------------------------------------------------------
