@@ -18,3 +18,19 @@ class NumberSequence(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.last_value}"
+
+
+class MpesaCode(models.Model):
+    """Every M-Pesa transaction code the shop has accepted, whatever it paid (a sale at the till
+    or a payment on account): the one place that makes a code count only once."""
+
+    code = models.CharField(_("M-Pesa code"), max_length=10, primary_key=True)
+    purpose = models.CharField(_("paid for"), max_length=20)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("M-Pesa code")
+        verbose_name_plural = _("M-Pesa codes")
+
+    def __str__(self):
+        return self.code

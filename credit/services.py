@@ -1,14 +1,23 @@
 """Every change of a credit balance: under the customer's row lock, with its ledger entry."""
 
-from decimal import Decimal
+import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
-from credit.models import CreditEntry, CreditEntryKind
+from core.mpesa import (
+    mpesa_code_claim,
+    mpesa_code_is_used,
+    mpesa_code_used_error,
+    mpesa_code_validate,
+)
+from credit.models import CreditEntry, CreditEntryKind, CreditPayment, CreditPaymentMethod
 from customers.models import Customer
+from customers.services import customer_lock, customer_update
 
 
 class CreditLimitExceeded(ValidationError):
@@ -50,6 +59,7 @@ def credit_sale_post(*, locked_customer: Customer, sale, actor) -> CreditEntry:
         amount=amount,
         actor=actor,
         sale=sale,
+        at=sale.sold_at,  # ageing counts from the day of the sale
     )
 
 
@@ -85,7 +95,164 @@ def credit_sale_reverse(*, locked_customer: Customer, sale, actor, reason: str) 
     )
 
 
-def _post(*, customer: Customer, kind, amount: Decimal, actor, sale=None, reason="") -> CreditEntry:
+class PaymentAlreadyRecorded(Exception):
+    """The payment form was sent again (a double click, a resend): its payment exists."""
+
+    def __init__(self, payment: CreditPayment):
+        self.payment = payment
+        super().__init__(f"payment form already recorded as payment {payment.pk}")
+
+
+def credit_payment_receive(
+    *,
+    actor,
+    customer: Customer,
+    amount,
+    method: str,
+    mpesa_code: str = "",
+    form_token: uuid.UUID | None = None,
+    received_at=None,
+) -> CreditPayment:
+    """Receive money on account: partial or full, Cash or M-Pesa, never more than is owed.
+
+    Under the customer's row lock, in one transaction: the ledger entry, the new balance and the
+    payment with the balance before and after (for its receipt). An M-Pesa code counts once,
+    across till sales and payments. Raises ValidationError with nothing written, or
+    PaymentAlreadyRecorded when `form_token` already took a payment. `received_at` records a
+    payment taken earlier (a paper receipt entered later); it defaults to now.
+    """
+    try:
+        return _credit_payment_receive(
+            actor=actor,
+            customer_id=customer.pk,
+            amount=amount,
+            method=method,
+            mpesa_code=mpesa_code,
+            form_token=form_token,
+            received_at=received_at,
+        )
+    except (ValidationError, IntegrityError) as refusal:
+        # Explained after the rollback, so a normal payment pays no query for it.
+        already = (
+            CreditPayment.objects.filter(form_token=form_token).first() if form_token else None
+        )
+        if already is not None:
+            raise PaymentAlreadyRecorded(already) from refusal
+        if (
+            isinstance(refusal, IntegrityError)
+            and method == CreditPaymentMethod.MPESA
+            and mpesa_code_is_used(mpesa_code)
+        ):
+            raise mpesa_code_used_error(mpesa_code) from refusal
+        raise
+
+
+@transaction.atomic
+def _credit_payment_receive(
+    *, actor, customer_id, amount, method, mpesa_code, form_token, received_at
+):
+    try:
+        amount = to_money(amount)
+    except (InvalidOperation, ValueError, TypeError) as error:
+        raise ValidationError(_("Enter the amount paid."), code="amount") from error
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError(_("The amount paid must be more than zero."), code="amount")
+    if method not in CreditPaymentMethod.values:
+        raise ValidationError(_("Choose Cash or M-Pesa."), code="method")
+    code = mpesa_code_validate(mpesa_code) if method == CreditPaymentMethod.MPESA else ""
+    customer = customer_lock(customer_id)
+    balance = customer.credit_balance
+    if balance <= 0:
+        raise ValidationError(
+            _("%(name)s owes nothing on credit.") % {"name": customer.name}, code="owes_nothing"
+        )
+    if amount > balance:
+        raise ValidationError(
+            _("KES %(amount)s is more than the KES %(balance)s that %(name)s owes.")
+            % {"amount": f"{amount:,.2f}", "balance": f"{balance:,.2f}", "name": customer.name},
+            code="more_than_owed",
+        )
+    if code:
+        mpesa_code_claim(code, purpose="credit payment")
+    entry = _post(
+        customer=customer,
+        kind=CreditEntryKind.PAYMENT,
+        amount=-amount,
+        actor=actor,
+        at=received_at,
+    )
+    return CreditPayment.objects.create(
+        customer=customer,
+        entry=entry,
+        method=method,
+        amount=amount,
+        balance_before=balance,
+        balance_after=entry.balance_after,
+        mpesa_code=code,
+        received_by=actor,
+        received_at=entry.created_at,
+        form_token=form_token,
+    )
+
+
+@transaction.atomic
+def credit_adjust(*, actor, customer: Customer, amount, reason: str, at=None) -> CreditEntry:
+    """A manager's correction of what a customer owes, up or down, always with a reason.
+
+    It cannot take the balance below zero (money owed to the customer is a refund, not credit).
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(_("Give a reason for the adjustment."), code="reason")
+    try:
+        amount = to_money(amount)
+    except (InvalidOperation, ValueError, TypeError) as error:
+        raise ValidationError(_("Enter the adjustment as an amount."), code="amount") from error
+    if not amount.is_finite() or amount == 0:
+        raise ValidationError(_("An adjustment cannot be zero."), code="amount")
+    customer = customer_lock(customer.pk)
+    if customer.credit_balance + amount < 0:
+        raise ValidationError(
+            _(
+                "%(name)s owes KES %(balance)s: an adjustment of KES %(amount)s would leave the "
+                "shop owing the customer."
+            )
+            % {
+                "name": customer.name,
+                "balance": f"{customer.credit_balance:,.2f}",
+                "amount": f"{amount:,.2f}",
+            },
+            code="below_zero",
+        )
+    return _post(
+        customer=customer,
+        kind=CreditEntryKind.ADJUSTMENT,
+        amount=amount,
+        actor=actor,
+        reason=reason[:255],
+        at=at,
+    )
+
+
+def credit_limit_set(*, actor, customer: Customer, credit_limit) -> Customer:
+    """Set how much a customer may owe (0: no credit). Kept in the customer's change history.
+
+    A limit below what the customer already owes is allowed: it stops further credit sales.
+    """
+    try:
+        credit_limit = to_money(credit_limit)
+    except (InvalidOperation, ValueError, TypeError) as error:
+        raise ValidationError(
+            {"credit_limit": _("Enter the credit limit as an amount.")}
+        ) from error
+    if credit_limit < 0:
+        raise ValidationError({"credit_limit": _("A credit limit cannot be below zero.")})
+    return customer_update(actor=actor, customer=customer, credit_limit=credit_limit)
+
+
+def _post(
+    *, customer: Customer, kind, amount: Decimal, actor, sale=None, reason="", at=None
+) -> CreditEntry:
     customer.credit_balance = customer.credit_balance + amount
     # The ledger entry is this change's record; a queryset update keeps it out of the
     # customer's edit history.
@@ -98,4 +265,5 @@ def _post(*, customer: Customer, kind, amount: Decimal, actor, sale=None, reason
         sale=sale,
         reason=reason,
         created_by=actor,
+        created_at=at or timezone.now(),
     )

@@ -131,6 +131,7 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         permissions = [
             ("export_customer", _("Can export customer lists (CSV, SMS upload)")),
+            ("set_credit_limit", _("Can set a customer's credit limit")),
         ]
         constraints = [
             models.UniqueConstraint(

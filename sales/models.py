@@ -7,9 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.money import MoneyField
-
-# M-Pesa transaction codes are ten upper-case letters and digits, e.g. NLJ7RT61SV.
-MPESA_CODE_PATTERN = r"^[A-Z0-9]{10}$"
+from core.mpesa import MPESA_CODE_PATTERN
 
 
 class PaymentMethod(models.TextChoices):

@@ -1,6 +1,5 @@
 """Every write to products and sales. The till, the back office and the demo data call these."""
 
-import re
 import uuid
 from decimal import Decimal, InvalidOperation
 
@@ -12,12 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
+from core.mpesa import (
+    mpesa_code_claim,
+    mpesa_code_is_used,
+    mpesa_code_used_error,
+    mpesa_code_validate,
+)
 from core.sequences import INVOICE_SEQUENCE, sequence_next
 from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
 from customers.services import customer_lock
 from sales.models import (
-    MPESA_CODE_PATTERN,
     Invoice,
     Payment,
     PaymentMethod,
@@ -117,11 +121,6 @@ def product_delete(*, actor, product: Product) -> None:
 # --- sales --------------------------------------------------------------------------------
 
 
-def normalise_mpesa_code(raw: str) -> str:
-    """An M-Pesa code as typed (`nlj7 rt61sv`) in its stored form (`NLJ7RT61SV`)."""
-    return re.sub(r"\s+", "", raw or "").upper()
-
-
 def _validate_quantity(quantity) -> Decimal:
     try:
         quantity = Decimal(str(quantity))
@@ -179,18 +178,7 @@ def _validate_payment(method: str, total: Decimal, *, cash_tendered, mpesa_code:
             )
         return {"cash_tendered": tendered, "change_due": tendered - total}
     if method == PaymentMethod.MPESA:
-        code = normalise_mpesa_code(mpesa_code)
-        if not re.match(MPESA_CODE_PATTERN, code):
-            raise ValidationError(
-                _("An M-Pesa code is 10 letters and digits, e.g. NLJ7RT61SV."),
-                code="mpesa_code",
-            )
-        if Payment.objects.filter(mpesa_code=code).exists():
-            raise ValidationError(
-                _("M-Pesa code %(code)s has already been used.") % {"code": code},
-                code="mpesa_code_used",
-            )
-        return {"mpesa_code": code}
+        return {"mpesa_code": mpesa_code_validate(mpesa_code)}
     if method == PaymentMethod.CREDIT:
         return {}
     raise ValidationError(_("Choose Cash, M-Pesa or Credit."), code="payment_method")
@@ -237,14 +225,13 @@ def sale_complete(
         )
         if already is not None:
             raise SaleAlreadyRecorded(already) from refusal
-        if isinstance(refusal, IntegrityError) and payment_method == PaymentMethod.MPESA:
+        if (
+            isinstance(refusal, IntegrityError)
+            and payment_method == PaymentMethod.MPESA
+            and mpesa_code_is_used(mpesa_code)
+        ):
             # Two tills typed the same M-Pesa code at the same moment; the other one won.
-            code = normalise_mpesa_code(mpesa_code)
-            if Payment.objects.filter(mpesa_code=code).exists():
-                raise ValidationError(
-                    _("M-Pesa code %(code)s has already been used.") % {"code": code},
-                    code="mpesa_code_used",
-                ) from refusal
+            raise mpesa_code_used_error(mpesa_code) from refusal
         raise
 
 
@@ -322,6 +309,8 @@ def _sale_complete(
         )
         for line in priced.lines
     )
+    if payment_method == PaymentMethod.MPESA:
+        mpesa_code_claim(payment_fields["mpesa_code"], purpose="sale")
     Payment.objects.create(
         sale=sale, method=payment_method, amount=total, received_at=sold_at, **payment_fields
     )

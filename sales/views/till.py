@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.money import to_money
+from core.mpesa import normalise_mpesa_code
 from core.views import StaffPermissionRequiredMixin
 from credit.services import CreditLimitExceeded
 from customers.forms import QuickCustomerForm
@@ -25,7 +26,7 @@ from customers.selectors import customer_suggestions
 from customers.services import customer_create
 from sales.models import PaymentMethod
 from sales.selectors import product_by_code, product_on_sale, products_for_till
-from sales.services import SaleAlreadyRecorded, normalise_mpesa_code, sale_complete
+from sales.services import SaleAlreadyRecorded, sale_complete
 from sales.till import TillCart
 
 
