@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate demo lint format check-migrations bench clean
+.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -43,10 +43,21 @@ format: install
 check-migrations: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-## Sale-commit latency at 1, 4 and 16 cashiers on PostgreSQL, in a throwaway database dropped
-## after. Options: make bench BENCH_ARGS="--sales-per-level 800 --json bench.json"
-bench: install
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice_bench} $(PY) manage.py bench_till $(BENCH_ARGS)
+BENCH_DB := $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice_bench}
+
+## Every benchmark on PostgreSQL, one after the other, each in a throwaway database dropped after.
+bench: bench-till bench-credit
+.NOTPARALLEL: bench
+
+## Sale-commit latency at 1, 4 and 16 cashiers.
+## Options: make bench-till BENCH_ARGS="--sales-per-level 800 --json bench.json"
+bench-till: install
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_till $(BENCH_ARGS)
+
+## The credit report at 100,000 credit customers and 1,600,000 ledger rows (about 5 minutes).
+## Options: make bench-credit BENCH_CREDIT_ARGS="--repeat 11 --json credit.json"
+bench-credit: install
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_credit_report $(BENCH_CREDIT_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

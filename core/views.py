@@ -74,15 +74,16 @@ class FilteredTableView(StaffPermissionRequiredMixin, SingleTableMixin, FilterVi
         RequestConfig(self.request, paginate=False).configure(table)  # sorting from ?sort=
         # LazyPaginator never counts the whole table: at a million rows COUNT(*) alone costs more
         # than the page. The page shows Previous/Next instead of a total.
-        table.paginate(
-            paginator_class=LazyPaginator,
-            per_page=self._requested_int("per_page", self.default_per_page, self.max_per_page),
-            page=1,
-        )
+        per_page = self._requested_int("per_page", self.default_per_page, self.max_per_page)
         try:
-            table.page = table.paginator.page(self._requested_int("page", 1, None))
+            table.paginate(
+                paginator_class=LazyPaginator,
+                per_page=per_page,
+                page=self._requested_int("page", 1, None),
+            )
         except (EmptyPage, PageNotAnInteger):
-            table.page = table.paginator.page(1)
+            # Past the last page (a stale link): the first page, not an error.
+            table.paginate(paginator_class=LazyPaginator, per_page=per_page, page=1)
         return table
 
     def get_sorted_queryset(self):

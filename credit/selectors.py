@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -97,14 +97,15 @@ def ageing_by_customer(as_of: date, *, customers: QuerySet | None = None) -> dic
         narrow = f"AND e.customer_id IN ({subquery})"
     # Named placeholders are not portable between the backends; build the positional list.
     sql = f"""
-        WITH voided AS (
-            SELECT sale_id FROM {entries}
-            WHERE kind = %s AND created_at < %s
-        ),
-        standing AS (
+        WITH standing AS (
             SELECT e.id, e.customer_id, e.amount, e.created_at FROM {entries} e
             WHERE e.created_at < %s AND e.customer_id IS NOT NULL AND e.kind <> %s
-              AND (e.sale_id IS NULL OR e.sale_id NOT IN (SELECT sale_id FROM voided))
+              -- NOT EXISTS, not NOT IN (subquery): with NOT IN PostgreSQL scans the whole
+              -- ledger even for one page of customers (150-250 ms at 1.6M rows).
+              AND NOT EXISTS (
+                  SELECT 1 FROM {entries} v
+                  WHERE v.sale_id = e.sale_id AND v.kind = %s AND v.created_at < %s
+              )
               {narrow}
         ),
         paid AS (
@@ -137,10 +138,10 @@ def ageing_by_customer(as_of: date, *, customers: QuerySet | None = None) -> dic
         HAVING SUM(unpaid) > 0
     """
     positional = [
-        params["void"],
-        params["end"],
         params["end"],
         params["void"],
+        params["void"],
+        params["end"],
         *narrow_params,
         params["c30"],
         params["c30"],
@@ -200,7 +201,8 @@ def balance_as_of_expression(as_of: date | None):
     is the sum of the ledger up to it.
     """
     if as_of is None or as_of >= timezone.localdate():
-        return Coalesce("credit_balance", Value(ZERO), output_field=MONEY)
+        # The bare column (NOT NULL), so sorting by it uses its index.
+        return F("credit_balance")
     ledger = (
         CreditEntry.objects.filter(customer=OuterRef("pk"), created_at__lt=end_of_day(as_of))
         .order_by()
@@ -221,13 +223,15 @@ def customers_owing_as_of(as_of: date | None) -> QuerySet[Customer]:
 
 def outstanding_total(as_of: date | None) -> Decimal:
     """Everything owed on credit at the end of `as_of` (the sum of the ledger up to then)."""
+    today = Customer.objects.aggregate(total=Sum("credit_balance"))["total"] or ZERO
     if as_of is None or as_of >= timezone.localdate():
-        total = Customer.objects.aggregate(total=Sum("credit_balance"))["total"]
-    else:
-        total = CreditEntry.objects.filter(created_at__lt=end_of_day(as_of)).aggregate(
-            total=Sum("amount")
-        )["total"]
-    return to_money(total or ZERO)
+        return to_money(today)
+    # Today's total less what happened since: reads the recent entries, not the whole ledger.
+    # (Entries of customers deleted since count too: on that day they still owed.)
+    since = CreditEntry.objects.filter(created_at__gte=end_of_day(as_of)).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return to_money(today - (since or ZERO))
 
 
 def customer_statement(customer: Customer, start: date, end: date) -> dict:

@@ -195,12 +195,41 @@ def _credit_payment_receive(
     )
 
 
-@transaction.atomic
-def credit_adjust(*, actor, customer: Customer, amount, reason: str, at=None) -> CreditEntry:
+class AdjustmentAlreadyRecorded(Exception):
+    """The adjustment form was sent again: its adjustment exists."""
+
+    def __init__(self, entry: CreditEntry):
+        self.entry = entry
+        super().__init__(f"adjustment form already recorded as entry {entry.pk}")
+
+
+def credit_adjust(
+    *,
+    actor,
+    customer: Customer,
+    amount,
+    reason: str,
+    at=None,
+    form_token: uuid.UUID | None = None,
+) -> CreditEntry:
     """A manager's correction of what a customer owes, up or down, always with a reason.
 
     It cannot take the balance below zero (money owed to the customer is a refund, not credit).
+    Raises AdjustmentAlreadyRecorded when `form_token` already made an adjustment.
     """
+    try:
+        return _credit_adjust(
+            actor=actor, customer=customer, amount=amount, reason=reason, at=at, token=form_token
+        )
+    except (ValidationError, IntegrityError) as refusal:
+        already = CreditEntry.objects.filter(form_token=form_token).first() if form_token else None
+        if already is not None:
+            raise AdjustmentAlreadyRecorded(already) from refusal
+        raise
+
+
+@transaction.atomic
+def _credit_adjust(*, actor, customer, amount, reason, at, token) -> CreditEntry:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError(_("Give a reason for the adjustment."), code="reason")
@@ -231,6 +260,7 @@ def credit_adjust(*, actor, customer: Customer, amount, reason: str, at=None) ->
         actor=actor,
         reason=reason[:255],
         at=at,
+        form_token=token,
     )
 
 
@@ -251,7 +281,15 @@ def credit_limit_set(*, actor, customer: Customer, credit_limit) -> Customer:
 
 
 def _post(
-    *, customer: Customer, kind, amount: Decimal, actor, sale=None, reason="", at=None
+    *,
+    customer: Customer,
+    kind,
+    amount: Decimal,
+    actor,
+    sale=None,
+    reason="",
+    at=None,
+    form_token=None,
 ) -> CreditEntry:
     customer.credit_balance = customer.credit_balance + amount
     # The ledger entry is this change's record; a queryset update keeps it out of the
@@ -266,4 +304,5 @@ def _post(
         reason=reason,
         created_by=actor,
         created_at=at or timezone.now(),
+        form_token=form_token,
     )

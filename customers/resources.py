@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from core.money import to_money
 from customers.models import Customer
 
 
@@ -30,6 +31,8 @@ class CustomerTableResource(resources.ModelResource):
     total_visits = fields.Field(attribute="total_visits", column_name=_("Total Visits"))
     total_spent = fields.Field(attribute="total_spent", column_name=_("Total Spent"))
     credit_balance = fields.Field(attribute="credit_balance", column_name=_("Credit Balance"))
+    credit_limit = fields.Field(attribute="credit_limit", column_name=_("Credit Limit"))
+    available_credit = fields.Field(column_name=_("Available Credit"))
 
     class Meta:
         model = Customer
@@ -46,11 +49,16 @@ class CustomerTableResource(resources.ModelResource):
             "total_visits",
             "total_spent",
             "credit_balance",
+            "credit_limit",
+            "available_credit",
         )
         export_order = fields
 
     def dehydrate_phone(self, customer):
         return customer.phone.as_e164 if customer.phone else ""
+
+    def dehydrate_available_credit(self, customer):
+        return to_money(customer.available_credit)  # "0.00", not "0", when nothing is left
 
     def dehydrate_last_cashier(self, customer):
         cashier = customer.last_cashier

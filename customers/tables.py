@@ -11,7 +11,7 @@ class CashierColumn(tables.Column):
 
 
 class CustomerTable(BaseTable):
-    """The eleven columns of the Mwingi customer table, plus the credit balance."""
+    """The eleven columns of the Mwingi customer table, plus balance, limit and available credit."""
 
     name = tables.Column(verbose_name=_("Name"), linkify=True)
     phone = tables.Column(verbose_name=_("Phone"))
@@ -36,6 +36,16 @@ class CustomerTable(BaseTable):
     credit_balance = tables.Column(
         verbose_name=_("Credit Balance"), attrs={"td": {"class": "text-end"}}
     )
+    credit_limit = tables.Column(
+        verbose_name=_("Credit Limit"), attrs={"td": {"class": "text-end"}}
+    )
+    # Computed on the row (limit - balance, never below 0): no query, but no index to sort by.
+    available_credit = tables.Column(
+        verbose_name=_("Available Credit"),
+        accessor="available_credit",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
 
     class Meta(BaseTable.Meta):
         model = Customer
@@ -52,6 +62,8 @@ class CustomerTable(BaseTable):
             "total_visits",
             "total_spent",
             "credit_balance",
+            "credit_limit",
+            "available_credit",
         )
         # The whole row opens the customer (static/js/rows.js), like the Mwingi table.
         row_attrs = {"data-href": lambda record: record.get_absolute_url()}
@@ -61,4 +73,10 @@ class CustomerTable(BaseTable):
         return f"{value:,.2f}"
 
     def render_credit_balance(self, value):
+        return f"{value:,.2f}"
+
+    def render_credit_limit(self, value):
+        return f"{value:,.2f}"
+
+    def render_available_credit(self, value):
         return f"{value:,.2f}"

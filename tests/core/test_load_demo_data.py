@@ -1,4 +1,5 @@
 from decimal import Decimal
+from io import StringIO
 
 import phonenumbers
 import pytest
@@ -9,7 +10,7 @@ from django.db.models import Sum
 from django.test import RequestFactory
 
 from core.management.commands.load_demo_data import DEMO_LOGINS
-from credit.models import CreditEntry
+from credit.models import CreditEntry, CreditEntryKind, CreditPayment
 from customers.models import Cluster, Customer
 from sales.models import PaymentMethod, Sale
 
@@ -24,6 +25,7 @@ def _counts() -> dict[str, int]:
         "customer history": Customer.history.count(),
         "sales": Sale.objects.count(),
         "credit entries": CreditEntry.objects.count(),
+        "credit payments": CreditPayment.objects.count(),
     }
 
 
@@ -59,6 +61,31 @@ def test_load_demo_data_creates_consistent_data_once():
         ledger = customer.credit_entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
         assert customer.credit_balance == ledger
         assert customer.credit_balance <= customer.credit_limit
+
+    # Customers on credit pay on account now and then, cash or M-Pesa, never more than owed.
+    call_command("check_credit_balances", stdout=StringIO())
+    payments = list(CreditPayment.objects.select_related("entry"))
+    assert payments, "some customers paid on account"
+    assert {payment.method for payment in payments} == {"cash", "mpesa"}
+    assert Customer.objects.filter(credit_balance=0, credit_payments__isnull=False).exists(), (
+        "some customers paid off everything they owed"
+    )
+    for payment in payments:
+        assert payment.balance_before - payment.amount == payment.balance_after >= 0
+        assert payment.entry.created_at == payment.received_at
+    # Recorded in time order, interleaved with the sales: each customer's ledger in id order is
+    # in date order and a running sum, and every payment comes after a credit sale it pays.
+    for customer in customers:
+        running, last_at = Decimal(0), None
+        for entry in customer.credit_entries.order_by("pk"):
+            assert last_at is None or entry.created_at >= last_at
+            running += entry.amount
+            assert entry.balance_after == running
+            if entry.kind == CreditEntryKind.PAYMENT:
+                assert last_at is not None, "a payment with nothing owed before it"
+            last_at = entry.created_at
+    first_payment = min(payment.received_at for payment in payments)
+    assert Sale.objects.filter(sold_at__gt=first_payment).exists(), "payments among the sales"
 
     counts_after_first_run = _counts()
     call_command("load_demo_data", *SMALL_RUN)

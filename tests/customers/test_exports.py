@@ -24,6 +24,8 @@ TABLE_HEADER = [
     "Total Visits",
     "Total Spent",
     "Credit Balance",
+    "Credit Limit",
+    "Available Credit",
 ]
 
 
@@ -94,7 +96,7 @@ def test_csv_row_carries_the_table_columns(client, manager, make_customer, clust
         "Yes",
         "Yes",
     ]
-    assert row[9:] == ["1", "250.50", "250.50"]
+    assert row[9:] == ["1", "250.50", "250.50", "1000.00", "749.50"]
 
 
 def test_sms_upload_is_every_send_sms_customer_whatever_the_filters(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credit.models import CreditEntry
-from customers.models import Customer
+from credit.services import credit_payment_receive
 from sales.models import Sale
 from sales.services import sale_void
 from tests.factories import sell
@@ -158,8 +158,8 @@ class TestService:
     def test_a_refused_credit_void_changes_nothing(self, manager, cashier, make_customer):
         customer = make_customer(credit_limit=Decimal("1000"))
         sale = sell(cashier=cashier, customer=customer, total="400", payment_method="credit")
-        # As if part of it had been paid: the customer now owes less than the sale.
-        Customer.objects.filter(pk=customer.pk).update(credit_balance=Decimal("100"))
+        # 300 of it has been paid on account: the customer owes less than the sale.
+        credit_payment_receive(actor=cashier, customer=customer, amount="300", method="cash")
         before = figures(customer)
         with pytest.raises(ValidationError, match="part of it has been paid"):
             sale_void(actor=manager, sale=sale, reason="Returned")
@@ -230,7 +230,7 @@ class TestView:
     def test_a_refused_credit_void_shows_why(self, client, manager, cashier, make_customer):
         customer = make_customer(credit_limit=Decimal("1000"))
         sale = sell(cashier=cashier, customer=customer, total="400", payment_method="credit")
-        Customer.objects.filter(pk=customer.pk).update(credit_balance=Decimal("100"))
+        credit_payment_receive(actor=cashier, customer=customer, amount="300", method="cash")
         client.force_login(manager)
         response = client.post(void_url(sale), {"reason": "Returned"})
         assert response.status_code == 200

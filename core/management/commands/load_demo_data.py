@@ -1,13 +1,15 @@
 """Fill an empty database with a believable Kenyan agro-dealer: staff logins, clusters, about
-300 customers and about 3,000 sales over the last 18 months.
+300 customers and about 3,000 sales over the last 18 months, and the payments on account of the
+customers who buy on credit.
 
-Everything goes through the services (customer_create, product_create, sale_complete), never
-straight into the
-tables, so the visit figures, credit balances and change history are exactly what the shop
-would have after recording the same sales by hand. Running it again does nothing, so
-`make run` can call it every time.
+Everything goes through the services (customer_create, product_create, sale_complete,
+credit_payment_receive), never straight into the tables, so the visit figures, credit balances,
+ledger and change history are exactly what the shop would have after recording the same sales
+and payments by hand. Running it again does nothing, so `make run` can call it every time.
 """
 
+import heapq
+import itertools
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -21,7 +23,8 @@ from django.utils import timezone
 
 from core.money import to_money
 from core.roles import ADMIN, CASHIER, MANAGER
-from credit.services import CreditLimitExceeded
+from credit.models import CreditPaymentMethod
+from credit.services import CreditLimitExceeded, credit_payment_receive
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.services import customer_create
 from sales.models import PaymentMethod, Product
@@ -29,6 +32,9 @@ from sales.pricing import price_cart
 from sales.services import product_create, sale_complete
 
 RANDOM_SEED = 2026
+# Payments on account draw from their own stream, so the customers and sales are the same ones
+# whether or not payments are recorded.
+PAYMENT_RANDOM_SEED = RANDOM_SEED + 1
 DEFAULT_CUSTOMERS = 300
 DEFAULT_SALES = 3000
 HISTORY_DAYS = 548  # about 18 months
@@ -177,6 +183,29 @@ GROUP_MIX = (
 NEVER_BOUGHT_SHARE = 0.10  # so the table shows customers with empty First/Last Visit
 WALK_IN_SALE_SHARE = 0.15  # sales with no customer attached
 CREDIT_SALE_CHANCE = 0.40  # how often a customer with room on their account buys on credit
+
+
+class PayingHabit(NamedTuple):
+    """How a customer on credit pays: after each credit sale (and after each part payment),
+    with `chance` they come back `days` later and pay what they then owe, or with
+    1 - `full_chance` only `share` of it."""
+
+    weight: int  # share of customers on credit with this habit
+    chance: float
+    days: tuple[int, int]
+    full_chance: float  # how often they clear the whole account rather than part of it
+    share: tuple[float, float]
+
+
+# Most pay within the month; some take two or three; a few let it run. With FIFO ageing that
+# gives a book with customers paid up, current balances, and balances 31-60, 61-90 and over 90
+# days old.
+PAYING_HABITS = (
+    PayingHabit(weight=55, chance=0.97, days=(3, 28), full_chance=0.8, share=(0.4, 0.9)),
+    PayingHabit(weight=30, chance=0.9, days=(20, 60), full_chance=0.35, share=(0.3, 0.7)),
+    PayingHabit(weight=15, chance=0.5, days=(45, 120), full_chance=0.1, share=(0.1, 0.4)),
+)
+MPESA_PAYMENT_SHARE = 0.65  # most money on account comes by M-Pesa
 # What an agro-dealer in Kitui County stocks: (name, barcode or SKU, retail, wholesale, weight
 # in a typical basket). Loose goods sold by the kilogram have codes starting LOOSE.
 PRODUCTS = (
@@ -261,13 +290,14 @@ class Command(BaseCommand):
                 rng, count=customers, actor=staff["admin"], clusters=clusters
             )
             products = _create_products(actor=staff["manager"])
-            recorded = _record_sales(
+            recorded, payments = _record_sales(
                 rng, count=sales, staff=staff, customers=demo_customers, products=products
             )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {len(DEMO_LOGINS)} logins, {len(clusters)} clusters, "
-                f"{len(products)} products, {len(demo_customers)} customers and {recorded} sales."
+                f"{len(products)} products, {len(demo_customers)} customers, {recorded} sales "
+                f"and {payments} payments on account."
             )
         )
         self._print_logins()
@@ -451,17 +481,24 @@ def _address_in(rng, village) -> str:
     return f"Plot {rng.randrange(1, 300)}, {rng.choice(STREETS)}, {village}"
 
 
-def _record_sales(rng, *, count, staff, customers: list[_DemoCustomer], products) -> int:
+def _record_sales(
+    rng, *, count, staff, customers: list[_DemoCustomer], products
+) -> tuple[int, int]:
+    """Record `count` sales and the payments on account that follow the credit sales, all in
+    time order; returns how many of each."""
     cashiers = [staff[username] for username in CASHIER_SHIFT_WEIGHTS]
     shift_weights = list(CASHIER_SHIFT_WEIGHTS.values())
     # What each customer owes so far, so most credit sales that would pass the limit become
     # cash sales without a round trip through the refusal.
     owed = {demo.customer.pk: Decimal(0) for demo in customers}
     mpesa_codes: set[str] = set()
+    payments = _Payments(staff=staff, owed=owed, mpesa_codes=mpesa_codes)
     recorded = 0
     # Chronological, as a real till would record them: Last Visit and Last Cashier come from
-    # the latest sale, and each credit sale sees the balance the earlier ones left.
+    # the latest sale, each credit sale sees the balance the earlier ones left, and a payment
+    # on account comes in between the sales of its day.
     for sold_at in _sale_times(rng, count):
+        payments.receive_due(until=sold_at)
         demo = (
             None if rng.random() < WALK_IN_SALE_SHARE else _pick_customer(rng, customers, sold_at)
         )
@@ -496,8 +533,80 @@ def _record_sales(rng, *, count, staff, customers: list[_DemoCustomer], products
         else:
             if payment_method == PaymentMethod.CREDIT:
                 owed[customer.pk] += total
+                payments.expect(customer, sold_at)
         recorded += 1
-    return recorded
+    payments.receive_due(until=timezone.now())
+    return recorded, payments.received
+
+
+class _Payments:
+    """Payments on account, each some days after a credit sale: scheduled as credit sales are
+    made and received in time order between the sales (`receive_due`)."""
+
+    def __init__(self, *, staff, owed: dict[int, Decimal], mpesa_codes: set[str]):
+        self.rng = random.Random(PAYMENT_RANDOM_SEED)
+        self.cashiers = [staff[username] for username in CASHIER_SHIFT_WEIGHTS]
+        self.shift_weights = list(CASHIER_SHIFT_WEIGHTS.values())
+        self.owed = owed
+        self.mpesa_codes = mpesa_codes
+        self.habits: dict[int, PayingHabit] = {}
+        self.due: list[tuple[datetime, int, Customer]] = []  # a heap: the earliest first
+        self.numbers = itertools.count()  # breaks ties, so the heap never compares customers
+        self.received = 0
+
+    def habit(self, customer: Customer) -> PayingHabit:
+        if customer.pk not in self.habits:
+            self.habits[customer.pk] = self.rng.choices(
+                PAYING_HABITS, weights=[habit.weight for habit in PAYING_HABITS]
+            )[0]
+        return self.habits[customer.pk]
+
+    def expect(self, customer: Customer, after: datetime) -> None:
+        """After a credit sale or a part payment: maybe the customer comes back some days later
+        to pay (more)."""
+        habit = self.habit(customer)
+        if self.rng.random() >= habit.chance:
+            return
+        day = timezone.localtime(after).date() + timedelta(days=self.rng.randint(*habit.days))
+        opens, closes = _opening_time(day), _closing_time(day)
+        seconds_open = int((closes - opens).total_seconds())
+        paid_at = opens + timedelta(seconds=self.rng.randrange(seconds_open))
+        if after < paid_at < timezone.now():
+            heapq.heappush(self.due, (paid_at, next(self.numbers), customer))
+
+    def receive_due(self, *, until: datetime) -> None:
+        while self.due and self.due[0][0] <= until:
+            paid_at, _number, customer = heapq.heappop(self.due)
+            self.receive(customer, paid_at)
+
+    def receive(self, customer: Customer, paid_at: datetime) -> None:
+        owed = self.owed[customer.pk]
+        if owed <= 0:
+            return  # an earlier payment already cleared the account
+        habit = self.habit(customer)
+        if self.rng.random() < habit.full_chance:
+            amount = owed
+        else:
+            # Part of it, in round hundreds as people pay; all of it when that is little.
+            amount = Decimal(int(owed * Decimal(self.rng.uniform(*habit.share)) / 100) * 100)
+            amount = owed if amount < 100 else min(amount, owed)
+        if self.rng.random() < MPESA_PAYMENT_SHARE:
+            method = CreditPaymentMethod.MPESA
+            code = _unique(self.mpesa_codes, lambda: _mpesa_code(self.rng))
+        else:
+            method, code = CreditPaymentMethod.CASH, ""
+        credit_payment_receive(
+            actor=self.rng.choices(self.cashiers, weights=self.shift_weights)[0],
+            customer=customer,
+            amount=amount,
+            method=method,
+            mpesa_code=code,
+            received_at=paid_at,
+        )
+        self.owed[customer.pk] = owed - amount
+        self.received += 1
+        if amount < owed:
+            self.expect(customer, paid_at)  # the rest, in instalments
 
 
 def _basket(rng, products, group_slug) -> list[tuple[Product, Decimal]]:

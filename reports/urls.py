@@ -1,0 +1,28 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.ReportIndexView.as_view(), name="index"),
+    path("credit/", views.CreditReportView.as_view(), name="credit_report"),
+    path("credit/export/", views.CreditReportExportView.as_view(), name="credit_report_export"),
+    path("credit/ageing/", views.CreditAgeingView.as_view(), name="credit_ageing"),
+    path(
+        "credit/ageing/export/",
+        views.CreditAgeingExportView.as_view(),
+        name="credit_ageing_export",
+    ),
+    path("credit/payments/", views.CreditPaymentListView.as_view(), name="credit_payments"),
+    path(
+        "credit/payments/export/",
+        views.CreditPaymentExportView.as_view(),
+        name="credit_payments_export",
+    ),
+    path(
+        "credit/sms-reminders/",
+        views.CreditSmsRemindersView.as_view(),
+        name="credit_sms_reminders",
+    ),
+]
