@@ -44,3 +44,19 @@ def revoke(apps, role: str, permission_names: list[str]) -> None:
         group.permissions.remove(
             *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
         )
+
+
+def role_grant_functions(role_permissions: dict[str, list[str]]):
+    """The forward and backward functions of a data migration that gives each role its
+    permissions: `RunPython(*role_grant_functions({CASHIER: [...], MANAGER: [...]}))`."""
+
+    def grant_all(apps, schema_editor):
+        ensure_permissions_exist(apps)
+        for role, permissions in role_permissions.items():
+            grant(apps, role, permissions)
+
+    def revoke_all(apps, schema_editor):
+        for role, permissions in role_permissions.items():
+            revoke(apps, role, permissions)
+
+    return grant_all, revoke_all

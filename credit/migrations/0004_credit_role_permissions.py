@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from core.roles import ADMIN, CASHIER, MANAGER, ensure_permissions_exist, grant, revoke
+from core.roles import ADMIN, CASHIER, MANAGER, role_grant_functions
 
 CASHIER_PERMISSIONS = [
     "credit.view_creditpayment",  # print a repayment receipt
@@ -21,15 +21,7 @@ ROLE_PERMISSIONS = {
 }
 
 
-def grant_credit_permissions(apps, schema_editor):
-    ensure_permissions_exist(apps)
-    for role, permissions in ROLE_PERMISSIONS.items():
-        grant(apps, role, permissions)
-
-
-def revoke_credit_permissions(apps, schema_editor):
-    for role, permissions in ROLE_PERMISSIONS.items():
-        revoke(apps, role, permissions)
+grant_credit_permissions, revoke_credit_permissions = role_grant_functions(ROLE_PERMISSIONS)
 
 
 class Migration(migrations.Migration):

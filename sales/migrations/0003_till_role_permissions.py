@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from core.roles import ADMIN, CASHIER, MANAGER, ensure_permissions_exist, grant, revoke
+from core.roles import ADMIN, CASHIER, MANAGER, role_grant_functions
 
 CASHIER_PERMISSIONS = [
     "sales.view_product",  # search products at the till
@@ -24,15 +24,7 @@ ROLE_PERMISSIONS = {
 }
 
 
-def grant_till_permissions(apps, schema_editor):
-    ensure_permissions_exist(apps)
-    for role, permissions in ROLE_PERMISSIONS.items():
-        grant(apps, role, permissions)
-
-
-def revoke_till_permissions(apps, schema_editor):
-    for role, permissions in ROLE_PERMISSIONS.items():
-        revoke(apps, role, permissions)
+grant_till_permissions, revoke_till_permissions = role_grant_functions(ROLE_PERMISSIONS)
 
 
 class Migration(migrations.Migration):
