@@ -123,12 +123,15 @@ class FilteredExportView(FilteredTableView):
 
 
 class HomeView(StaffPermissionRequiredMixin, RedirectView):
-    """Cashiers start at the till; managers and admins at the customer table."""
+    """Cashiers start at the till; managers and admins at the dashboard; anyone else at the
+    customer table."""
 
     permission_required = "customers.view_customer"
 
     def get_redirect_url(self, *args, **kwargs):
         user = self.request.user
+        if user.has_perm("sales.view_sale") and user.has_perm("customers.change_customer"):
+            return reverse("reports:dashboard")
         if user.has_perm("sales.add_sale") and not user.has_perm("customers.change_customer"):
             return reverse("sales:till")
         return reverse("customers:customer_list")

@@ -1,3 +1,5 @@
+import copy
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -71,3 +73,14 @@ class CustomerFilterSet(django_filters.FilterSet):
 
     def filter_last_sale(self, queryset, name, value):
         return customers_with_sale_since(queryset, int(value))
+
+
+class CustomerMapFilterSet(django_filters.FilterSet):
+    """The customer map's filters: the customer list's cluster and group filters."""
+
+    cluster = copy.deepcopy(CustomerFilterSet.declared_filters["cluster"])
+    group = copy.deepcopy(CustomerFilterSet.declared_filters["group"])
+
+    class Meta:
+        model = Customer
+        fields = ["cluster", "group"]

@@ -142,6 +142,33 @@ class QuickCustomerForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150)
     phone = TypedPhoneField(label=_("Phone"))
     village = forms.CharField(label=_("Village"), max_length=100, required=False)
+    # Filled by the browser's position when the cashier allows it (static/js/till.js).
+    latitude = forms.DecimalField(
+        label=_("Latitude"),
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        widget=forms.HiddenInput(attrs={"data-geolocation": "latitude"}),
+        error_messages={
+            "min_value": _("The location is not valid: latitude must be between -90 and 90."),
+            "max_value": _("The location is not valid: latitude must be between -90 and 90."),
+        },
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"),
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        widget=forms.HiddenInput(attrs={"data-geolocation": "longitude"}),
+        error_messages={
+            "min_value": _("The location is not valid: longitude must be between -180 and 180."),
+            "max_value": _("The location is not valid: longitude must be between -180 and 180."),
+        },
+    )
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -160,3 +187,14 @@ class QuickCustomerForm(forms.Form):
                 code="duplicate_phone",
             )
         return phone
+
+    def clean(self):
+        cleaned = super().clean()
+        latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
+        if self.has_error("latitude") or self.has_error("longitude"):
+            return cleaned
+        if (latitude is None) != (longitude is None):
+            raise forms.ValidationError(
+                _("The location was incomplete: give both latitude and longitude, or neither.")
+            )
+        return cleaned

@@ -96,3 +96,23 @@ def _display(value, cluster_names: dict) -> str:
     if isinstance(value, list):  # clusters: simple-history gives the through rows as dicts
         return ", ".join(sorted(cluster_names.get(row.get("cluster"), "?") for row in value))
     return "" if value is None else str(value)
+
+
+MAP_MARKER_LIMIT = 5000
+MAP_FIELDS = ("pk", "name", "phone", "village", "latitude", "longitude", "group__name")
+
+
+def customers_for_map(
+    queryset: QuerySet[Customer] | None = None, *, limit: int = MAP_MARKER_LIMIT
+) -> tuple[list[dict], bool]:
+    """The located customers of `queryset` (all customers by default), as plain values holding
+    only what the map shows, in one query; at most `limit` of them. Returns (rows, more): `more`
+    is True when further located customers were left out."""
+    if queryset is None:
+        queryset = Customer.objects.all()
+    rows = list(
+        queryset.filter(latitude__isnull=False, longitude__isnull=False)
+        .order_by("name", "pk")
+        .values(*MAP_FIELDS)[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 
@@ -13,11 +14,17 @@ from core.views import (
     StaffPermissionRequiredMixin,
 )
 from customers import services
-from customers.filters import CustomerFilterSet
+from customers.filters import CustomerFilterSet, CustomerMapFilterSet
 from customers.forms import CustomerEditForm, CustomerForm
 from customers.models import Customer
 from customers.resources import CustomerSmsUploadResource, CustomerTableResource
-from customers.selectors import customer_history, customer_list_queryset, customers_for_sms_upload
+from customers.selectors import (
+    MAP_MARKER_LIMIT,
+    customer_history,
+    customer_list_queryset,
+    customers_for_map,
+    customers_for_sms_upload,
+)
 from customers.tables import CustomerTable
 
 
@@ -50,6 +57,40 @@ class CustomerExportSmsView(StaffPermissionRequiredMixin, TemplateView):
         )
 
 
+class CustomerMapView(StaffPermissionRequiredMixin, TemplateView):
+    """Located customers as map markers, filtered by cluster and group, and listed below the map
+    so the page is useful without map tiles or JavaScript. Unknown filter values: the filter
+    form's message and no customers, never a 500."""
+
+    permission_required = "customers.view_customer"
+    template_name = "customers/customer_map.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = CustomerMapFilterSet(self.request.GET or None, queryset=Customer.objects.all())
+        if filterset.is_bound and not filterset.is_valid():
+            rows, more = [], False
+        else:
+            rows, more = customers_for_map(filterset.qs)
+        markers = [
+            {
+                "pk": row["pk"],
+                "name": row["name"],
+                "phone": str(row["phone"] or ""),
+                "village": row["village"],
+                "group": row["group__name"],
+                "lat": float(row["latitude"]),
+                "lng": float(row["longitude"]),
+                "url": reverse("customers:customer_detail", args=[row["pk"]]),
+            }
+            for row in rows
+        ]
+        context.update(
+            filter=filterset, markers=markers, more_markers=more, marker_limit=MAP_MARKER_LIMIT
+        )
+        return context
+
+
 class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
     permission_required = "customers.view_customer"
     template_name = "customers/customer_detail.html"
@@ -66,6 +107,22 @@ class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
 
 class CustomerServiceFormView(ServiceFormView):
     cancel_url = reverse_lazy("customers:customer_list")
+
+    def get_context_data(self, **kwargs):
+        # The map under the latitude/longitude boxes (static/js/location_picker.js).
+        kwargs.setdefault(
+            "location_picker",
+            {
+                "map": _("Map: click to set the location"),
+                "help": _("Click the map to set the latitude and longitude, or type them above."),
+                "tileUrl": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "attribution": format_html(
+                    '&copy; <a href="https://www.openstreetmap.org/copyright">{}</a>',
+                    _("OpenStreetMap contributors"),
+                ),
+            },
+        )
+        return super().get_context_data(**kwargs)
 
 
 class CustomerCreateView(CustomerServiceFormView):

@@ -2,12 +2,14 @@
 customers, and who gets an SMS reminder."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
-from credit.selectors import Ageing, ageing_by_customer
+from core.money import ZERO, to_money
+from credit.selectors import Ageing, ageing_by_customer, end_of_day
 from customers.models import Customer
+from sales.models import PaymentMethod, Sale
 
 # Customers fetched per query when their ids come from the ageing (PostgreSQL's server-side
 # binding takes at most 65,535 parameters per query).
@@ -66,3 +68,65 @@ def sms_reminder_customers(as_of: date) -> list[Customer]:
             customers.append(customer)
     customers.sort(key=lambda c: (-c.ageing.days_overdue(as_of), c.name, c.pk))
     return customers
+
+
+# --- The dashboard -------------------------------------------------------------------------------
+# Four figures for the back office's home page, each one bounded query (PERFORMANCE: under 300 ms
+# at 1M customers and 10M sales): today's sales and the top clusters read a range of the sold_at
+# index, customers added this week a range of the created_at index; credit outstanding is the sum
+# of the stored balances (as credit.selectors.outstanding_total).
+
+TOP_CLUSTERS = 5
+TOP_CLUSTER_DAYS = 30  # today and the 29 days before it
+
+
+def start_of_day(day: date):
+    """Midnight starting `day` in the shop's time zone (Africa/Nairobi)."""
+    return end_of_day(day - timedelta(days=1))
+
+
+def dashboard_figures(today: date) -> dict:
+    """Today's sales, credit outstanding, customers added this week and the top clusters by
+    revenue over the last 30 days; voided sales count nowhere. Money is Decimal."""
+    standing = Sale.objects.filter(voided_at__isnull=True)
+    sales_today = standing.filter(
+        sold_at__gte=start_of_day(today), sold_at__lt=end_of_day(today)
+    ).aggregate(
+        count=Count("pk"),
+        revenue=Sum("total"),
+        on_credit=Count("pk", filter=Q(payment_method=PaymentMethod.CREDIT)),
+    )
+    credit = Customer.objects.aggregate(
+        outstanding=Sum("credit_balance"), owing=Count("pk", filter=Q(credit_balance__gt=0))
+    )
+    week_start = today - timedelta(days=today.weekday())  # Monday
+    added_this_week = Customer.objects.filter(created_at__gte=start_of_day(week_start)).count()
+    period_start = today - timedelta(days=TOP_CLUSTER_DAYS - 1)
+    top_clusters = [
+        {
+            "pk": row["customer__clusters"],
+            "name": row["customer__clusters__name"],
+            "revenue": to_money(row["revenue"]),
+            "customers": row["customers"],
+        }
+        for row in standing.filter(
+            sold_at__gte=start_of_day(period_start),
+            sold_at__lt=end_of_day(today),
+            customer__clusters__isnull=False,
+        )
+        .values("customer__clusters", "customer__clusters__name")
+        .annotate(revenue=Sum("total"), customers=Count("customer", distinct=True))
+        .order_by("-revenue", "customer__clusters__name")[:TOP_CLUSTERS]
+    ]
+    return {
+        "today": today,
+        "sales_count": sales_today["count"],
+        "sales_revenue": to_money(sales_today["revenue"] or ZERO),
+        "sales_on_credit": sales_today["on_credit"],
+        "credit_outstanding": to_money(credit["outstanding"] or ZERO),
+        "customers_owing": credit["owing"],
+        "week_start": week_start,
+        "customers_added_this_week": added_this_week,
+        "period_start": period_start,
+        "top_clusters": top_clusters,
+    }

@@ -7,10 +7,12 @@ from decimal import Decimal
 from django.db.models import CharField, Count, F, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView, View
 
+from core.charts import BUCKET_COLOURS, Chart
 from core.export import stream_resource_csv
 from core.money import ZERO
 from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
@@ -28,13 +30,32 @@ from reports.resources import (
     CreditReportResource,
     CreditSmsReminderResource,
 )
-from reports.selectors import AgeingForExport, attach_ageing, sms_reminder_customers
+from reports.selectors import (
+    AgeingForExport,
+    attach_ageing,
+    dashboard_figures,
+    sms_reminder_customers,
+)
 from reports.tables import CreditPaymentTable, CreditReportTable
 
 
 class ReportIndexView(StaffPermissionRequiredMixin, TemplateView):
     permission_required = "credit.view_credit_report"
     template_name = "reports/index.html"
+
+
+class DashboardView(StaffPermissionRequiredMixin, TemplateView):
+    """The back office's home for managers and admins: four figures, each linking to its report
+    (reports.selectors.dashboard_figures, one bounded query each). Cashiers may view sales but
+    not the shop's totals: the dashboard also needs customers.change_customer, as the navbar."""
+
+    permission_required = ("sales.view_sale", "customers.change_customer")
+    template_name = "reports/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["figures"] = dashboard_figures(timezone.localdate())
+        return context
 
 
 class CreditReportView(FilteredTableView):
@@ -177,48 +198,21 @@ def ageing_total_row(summary: dict) -> dict:
     }
 
 
-# The ageing chart: horizontal bars drawn on the server as SVG (no JavaScript, nothing from a
-# CDN), in the bucket order of the table beside it. Sizes are in SVG user units.
-CHART_LABEL_WIDTH = 150
-CHART_BAR_AREA = 330
-CHART_VALUE_WIDTH = 140
-CHART_BAR_HEIGHT = 28
-CHART_BAR_GAP = 14
-BUCKET_COLOURS = {
-    "current": "#198754",
-    "days_31_60": "#ffc107",
-    "days_61_90": "#fd7e14",
-    "over_90": "#dc3545",
-}
-
-
-def ageing_chart(summary: dict) -> dict:
-    """Bar geometry for the ageing summary: the largest bucket spans the bar area."""
-    largest = max((bucket["amount"] for bucket in summary["buckets"]), default=ZERO)
-    bars = []
-    for index, bucket in enumerate(summary["buckets"]):
-        top = CHART_BAR_GAP + index * (CHART_BAR_HEIGHT + CHART_BAR_GAP)
-        width = int(bucket["amount"] / largest * CHART_BAR_AREA) if largest else 0
-        if bucket["amount"] > 0:
-            width = max(width, 2)  # a small bucket still shows
-        bars.append(
-            {
-                **bucket,
-                "y": top,
-                "width": width,
-                "colour": BUCKET_COLOURS.get(bucket["name"], "#6c757d"),
-                "text_y": top + CHART_BAR_HEIGHT // 2,
-                "value_x": CHART_LABEL_WIDTH + width + 6,
-            }
-        )
-    return {
-        "width": CHART_LABEL_WIDTH + CHART_BAR_AREA + CHART_VALUE_WIDTH,
-        "height": CHART_BAR_GAP + len(bars) * (CHART_BAR_HEIGHT + CHART_BAR_GAP),
-        "label_x": CHART_LABEL_WIDTH - 8,
-        "bar_x": CHART_LABEL_WIDTH,
-        "bar_height": CHART_BAR_HEIGHT,
-        "bars": bars,
-    }
+def ageing_chart(summary: dict) -> Chart:
+    """The ageing summary as horizontal bars, in the bucket order of the table beside it."""
+    chart = Chart(
+        element_id="ageing",
+        kind="horizontal-bar",
+        title=_("Unpaid credit by age as of %(day)s")
+        % {"day": date_format(summary["as_of"], "j M Y")},
+        labels=[bucket["label"] for bucket in summary["buckets"]],
+        money=True,
+    )
+    return chart.add_series(
+        _("Amount"),
+        [bucket["amount"] for bucket in summary["buckets"]],
+        colours=BUCKET_COLOURS,
+    )
 
 
 class CreditPaymentListView(FilteredTableView):

@@ -113,6 +113,44 @@
     }
   });
 
+  // Quick-add customer: when the cashier opens the panel, ask the browser for its position and
+  // put it in the hidden latitude/longitude boxes. A refusal, an error or no geolocation at all
+  // leaves them empty: the customer is added without a location.
+  function fillPosition() {
+    var latitude = document.querySelector('#till [data-geolocation="latitude"]');
+    var longitude = document.querySelector('#till [data-geolocation="longitude"]');
+    if (!latitude || !longitude || latitude.value || !navigator.geolocation) {
+      return;
+    }
+    try {
+      navigator.geolocation.getCurrentPosition(
+        function (position) {
+          var lat = document.querySelector('#till [data-geolocation="latitude"]');
+          var lng = document.querySelector('#till [data-geolocation="longitude"]');
+          if (lat && lng && !lat.value) {
+            lat.value = position.coords.latitude.toFixed(6);
+            lng.value = position.coords.longitude.toFixed(6);
+          }
+        },
+        function () {},
+        { enableHighAccuracy: true, timeout: 15000, maximumAge: 300000 }
+      );
+    } catch (error) {
+      // Some browsers throw instead of calling the error callback (insecure page): no location.
+    }
+  }
+
+  document.addEventListener(
+    "toggle",
+    function (event) {
+      var panel = event.target;
+      if (panel.matches && panel.matches('#till details[data-testid="quick-add"]') && panel.open) {
+        fillPosition();
+      }
+    },
+    true
+  );
+
   document.addEventListener("DOMContentLoaded", function () {
     focusDefault(document);
   });

@@ -28,6 +28,8 @@ def test_manager_walks_the_customer_back_office(
     make_customer(name="Kamau Dairy Quiet", phone="+254712000222", clusters=[dairy])
     make_customer(name="Otieno Maize SMS", phone="+254733000111", clusters=[maize], send_sms=True)
     log_in(manager)
+    # A manager's home is the dashboard; the customers are one click away.
+    page.get_by_role("link", name="Customers", exact=True).click()
 
     # Filter by cluster and Send SMS.
     page.get_by_label("Cluster").select_option(label="Dairy farmers")
@@ -104,6 +106,7 @@ def test_manager_walks_the_customer_back_office(
 def test_a_row_opens_the_customer(page, live_server, log_in, manager, make_customer):
     customer = make_customer(name="Chebet Row Click")
     log_in(manager)
+    page.get_by_role("link", name="Customers", exact=True).click()
     page.locator("table tbody tr", has_text="Chebet Row Click").locator("td").nth(2).click()
     expect(page).to_have_url(f"{live_server.url}{customer.get_absolute_url()}")
 

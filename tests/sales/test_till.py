@@ -173,6 +173,35 @@ class TestCustomers:
         assert "at least 10 digits" in response.content.decode()
         assert Customer.objects.count() == 1
 
+    def test_quick_add_saves_the_position_the_browser_gave(self, till):
+        till(
+            "quick_add_customer",
+            **{
+                "new_customer-name": "Mwende Musau",
+                "new_customer-phone": "0733 654321",
+                "new_customer-latitude": "-0.934512",
+                "new_customer-longitude": "38.061234",
+            },
+        )
+        customer = Customer.objects.get(name="Mwende Musau")
+        assert (customer.latitude, customer.longitude) == (
+            Decimal("-0.934512"),
+            Decimal("38.061234"),
+        )
+
+    def test_quick_add_refuses_an_impossible_or_half_position_with_a_message(self, till):
+        fields = {"new_customer-name": "Mwende Musau", "new_customer-phone": "0733 654321"}
+        response = till(
+            "quick_add_customer",
+            **fields,
+            **{"new_customer-latitude": "95", "new_customer-longitude": "38.06"},
+        )
+        assert response.status_code == 200
+        assert "latitude must be between -90 and 90" in response.content.decode()
+        response = till("quick_add_customer", **fields, **{"new_customer-latitude": "-0.93"})
+        assert "give both latitude and longitude" in response.content.decode()
+        assert not Customer.objects.exists()
+
 
 class TestComplete:
     def cash_sale(self, till, product, **extra):
