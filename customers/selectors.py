@@ -1,12 +1,13 @@
 """Reads of customers that are more than a `.get`."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.phones import phone_search_digits
 from customers.models import Cluster, Customer, CustomerGroup
+from sales.models import Sale, SaleLine
 
 
 def customer_list_queryset() -> QuerySet[Customer]:
@@ -116,3 +117,68 @@ def customers_for_map(
         .values(*MAP_FIELDS)[: limit + 1]
     )
     return rows[:limit], len(rows) > limit
+
+
+# The customer profile: purchases, favourites and visits, each read bounded to one customer
+# (Sale's (customer, sold_at) index, then SaleLine's sale index), so the page stays fast however
+# many customers and sales the shop has.
+
+
+def customer_purchase_history(customer: Customer) -> QuerySet:
+    """Every sale to the customer, voided ones included (the page marks them), newest first."""
+    return (
+        Sale.objects.filter(customer=customer).select_related("cashier").order_by("-sold_at", "-pk")
+    )
+
+
+def customer_favourite_products(customer: Customer, *, limit: int = 5) -> list[dict]:
+    """The products the customer buys most often (voided sales do not count): product id, the
+    name on its latest sale line, times bought (distinct sales) and total quantity."""
+    rows = list(
+        SaleLine.objects.filter(sale__customer=customer, sale__voided_at__isnull=True)
+        .values("product_id")
+        .annotate(times_bought=Count("sale_id", distinct=True), quantity=Sum("quantity"))
+        .annotate(latest_line=Max("pk"))
+        .order_by("-times_bought", "-quantity", "product_id")[:limit]
+    )
+    names = dict(
+        SaleLine.objects.filter(pk__in=[row["latest_line"] for row in rows]).values_list(
+            "pk", "product_name"
+        )
+    )
+    return [
+        {
+            "product_id": row["product_id"],
+            "name": names.get(row["latest_line"], ""),
+            "times_bought": row["times_bought"],
+            "quantity": row["quantity"],
+        }
+        for row in rows
+    ]
+
+
+def _month_start(day):
+    return day.replace(day=1)
+
+
+def _months_back(month, count: int):
+    """The first day of the month `count` months before `month` (itself a first day)."""
+    index = month.year * 12 + (month.month - 1) - count
+    return month.replace(year=index // 12, month=index % 12 + 1)
+
+
+def customer_visits_per_month(customer: Customer, *, months: int = 12) -> list[dict]:
+    """Non-voided sales per calendar month (shop's time zone) for the last `months` months,
+    oldest first, this month included, months without a visit as 0."""
+    this_month = _month_start(timezone.localdate())
+    first_month = _months_back(this_month, months - 1)
+    since = timezone.make_aware(datetime.combine(first_month, datetime.min.time()))
+    counts = {_months_back(this_month, back): 0 for back in range(months - 1, -1, -1)}
+    sold_ats = Sale.objects.filter(
+        customer=customer, voided_at__isnull=True, sold_at__gte=since
+    ).values_list("sold_at", flat=True)
+    for sold_at in sold_ats.order_by():
+        month = _month_start(timezone.localtime(sold_at).date())
+        if month in counts:
+            counts[month] += 1
+    return [{"month": month, "visits": visits} for month, visits in counts.items()]

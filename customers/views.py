@@ -1,11 +1,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
 
+from core.charts import Chart
 from core.export import stream_resource_csv
 from core.views import (
     FilteredExportView,
@@ -20,8 +23,11 @@ from customers.models import Customer
 from customers.resources import CustomerSmsUploadResource, CustomerTableResource
 from customers.selectors import (
     MAP_MARKER_LIMIT,
+    customer_favourite_products,
     customer_history,
     customer_list_queryset,
+    customer_purchase_history,
+    customer_visits_per_month,
     customers_for_map,
     customers_for_sms_upload,
 )
@@ -99,9 +105,28 @@ class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return customer_list_queryset()
 
+    purchases_per_page = 20
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["history"] = customer_history(self.object)
+        purchases = Paginator(
+            customer_purchase_history(self.object), self.purchases_per_page
+        ).get_page(self.request.GET.get("page"))
+        visits = customer_visits_per_month(self.object)
+        visits_chart = Chart(
+            element_id="visits-per-month",
+            kind="bar",
+            title=_("Visits per month"),
+            labels=[date_format(row["month"], "M Y") for row in visits],
+        ).add_series(_("Visits"), [row["visits"] for row in visits])
+        context.update(
+            purchases_page=purchases,
+            purchases=purchases.object_list,
+            favourite_products=customer_favourite_products(self.object),
+            visits_per_month=visits,
+            visits_chart=visits_chart,
+        )
         return context
 
 

@@ -1,12 +1,12 @@
 """django-filter FilterSets and forms for the credit reports."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -147,3 +147,150 @@ class CreditPaymentFilterSet(django_filters.FilterSet):
 
     def filter_customer(self, queryset, name, value):
         return queryset.filter(customer__in=customer_search(Customer.objects.all(), value))
+
+
+# --- VIP ---
+
+VIP_EARLIEST = date(2000, 1, 1)
+VIP_MAX_YEARS = 5
+
+
+def years_later(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29 February that does not exist)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def default_vip_period(today: date) -> tuple[date, date]:
+    """The last 12 months: the day after this day a year ago, to today."""
+    return years_later(today, -1) + timedelta(days=1), today
+
+
+class VipPeriodForm(forms.Form):
+    """The VIP report's period, both days included; the last 12 months unless chosen."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        default_from, default_to = default_vip_period(timezone.localdate())
+        start = cleaned.get("date_from") or default_from
+        end = cleaned.get("date_to") or default_to
+        if end < start:
+            raise ValidationError(
+                _("The period ends before it starts: pick a 'To' day on or after the 'From' day."),
+                code="period_reversed",
+            )
+        if start < VIP_EARLIEST:
+            raise ValidationError(
+                _("The shop's records start in 2000: pick a 'From' day from 1 Jan 2000."),
+                code="period_too_early",
+            )
+        if end > years_later(start, VIP_MAX_YEARS):
+            raise ValidationError(
+                _("Pick a period of at most %(years)d years.") % {"years": VIP_MAX_YEARS},
+                code="period_too_long",
+            )
+        cleaned["start"], cleaned["end"] = start, end
+        return cleaned
+
+    def period(self) -> tuple[date, date] | None:
+        """(start, end) when the form is usable, else None. Unbound: the last 12 months."""
+        if not self.is_bound:
+            return default_vip_period(timezone.localdate())
+        if not self.is_valid():
+            return None
+        return self.cleaned_data["start"], self.cleaned_data["end"]
+
+
+# --- activity ---
+# The period of the activity reports (reports.selectors.customer_activity, activity_by_cluster):
+# "from" and "to" inclusive, in Africa/Nairobi; the last 30 days unless chosen.
+
+ACTIVITY_DEFAULT_DAYS = 30
+ACTIVITY_MAX_DAYS = 3 * 365 + 1  # three years, one leap day included
+ACTIVITY_EARLIEST = date(2000, 1, 1)
+
+
+class ActivityPeriodForm(forms.Form):
+    """From and to, both optional: "to" defaults to today, "from" to 29 days before "to"."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        start, end = activity_period(cleaned)
+        if end < start:
+            raise ValidationError(
+                _("The “to” date is before the “from” date: swap them or pick again."),
+                code="period_reversed",
+            )
+        if start < ACTIVITY_EARLIEST:
+            raise ValidationError(_("Pick dates from 1 January 2000 on."), code="period_too_early")
+        if end > timezone.localdate():
+            raise ValidationError(
+                _("The report cannot look ahead: pick today or an earlier day."),
+                code="period_in_future",
+            )
+        if (end - start).days + 1 > ACTIVITY_MAX_DAYS:
+            raise ValidationError(_("Pick a period of at most 3 years."), code="period_too_long")
+        return cleaned
+
+
+def activity_period(cleaned_data) -> tuple[date, date]:
+    """(first day, last day) of a valid period form's data, the defaults filled in."""
+    end = cleaned_data.get("date_to") or timezone.localdate()
+    start = cleaned_data.get("date_from") or end - timedelta(days=ACTIVITY_DEFAULT_DAYS - 1)
+    return start, end
+
+
+class ActivityCustomerFilterSet(django_filters.FilterSet):
+    """The period and a cluster. The queryset it is given is every customer; `filter_queryset`
+    narrows it to the cluster's, then keeps those with a visit in the period, with their figures
+    (reports.selectors.customer_activity). Always bound (the view passes the GET data, even
+    empty), so the default period applies on a first visit too."""
+
+    date_from = django_filters.DateFilter(
+        label=_("From"), method="filter_period", widget=DATE_INPUT
+    )
+    date_to = django_filters.DateFilter(label=_("To"), method="filter_period", widget=DATE_INPUT)
+    cluster = django_filters.ModelChoiceFilter(
+        label=_("Cluster"),
+        method="filter_cluster",
+        queryset=Cluster.objects.all(),
+        empty_label=_("All clusters"),
+    )
+
+    class Meta:
+        model = Customer
+        form = ActivityPeriodForm
+        fields = ["date_from", "date_to", "cluster"]
+
+    def filter_period(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset: it decides the figures
+
+    def filter_cluster(self, queryset, name, value):
+        return in_cluster(queryset, value)
+
+    @property
+    def period(self) -> tuple[date, date]:
+        return activity_period(self.form.cleaned_data)
+
+    def filter_queryset(self, queryset):
+        from reports.selectors import customer_activity
+
+        return customer_activity(super().filter_queryset(queryset), *self.period)
+
+
+def in_cluster(customers: QuerySet, cluster) -> QuerySet:
+    """The customers in `cluster`, as EXISTS: no join that would repeat a customer's sales."""
+    members = Customer.clusters.through.objects.filter(customer=OuterRef("pk"), cluster=cluster)
+    return customers.filter(Exists(members))

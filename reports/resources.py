@@ -168,3 +168,81 @@ class CreditSmsReminderResource(resources.ModelResource):
 
     def dehydrate_days_overdue(self, customer):
         return str(customer.ageing.days_overdue(customer.as_of))
+
+
+# --- VIP ---
+
+
+class VipResource(resources.Resource):
+    """The VIP report: every ranked customer (reports.selectors.vip_ranking rows), in rank order."""
+
+    rank = fields.Field(attribute="rank", column_name=_("Rank"))
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    phone = fields.Field(attribute="phone", column_name=_("Phone"))
+    visits = fields.Field(attribute="visits", column_name=_("Visits"))
+    revenue = fields.Field(column_name=_("Revenue"))
+    share = fields.Field(column_name=_("Share %"))
+    cumulative_share = fields.Field(column_name=_("Cumulative share %"))
+
+    class Meta:
+        fields = ("rank", "name", "phone", "visits", "revenue", "share", "cumulative_share")
+        export_order = fields
+
+    def dehydrate_revenue(self, row):
+        return _money(row["revenue"])
+
+    def dehydrate_share(self, row):
+        return f"{row['share']:.2f}"
+
+    def dehydrate_cumulative_share(self, row):
+        return f"{row['cumulative_share']:.2f}"
+
+
+# --- activity ---
+class ActivityCustomerResource(resources.ModelResource):
+    """The activity-by-customer table's columns, in its order (reports.selectors.
+    customer_activity annotates visits and revenue)."""
+
+    name = fields.Field(attribute="name", column_name=_("Name"))
+    visits = fields.Field(attribute="visits", column_name=_("Visits"))
+    revenue = fields.Field(column_name=_("Revenue"))
+    average_basket = fields.Field(column_name=_("Average basket"))
+    first_visit = fields.Field(column_name=_("First visit"))
+
+    class Meta:
+        model = Customer
+        fields = ("name", "visits", "revenue", "average_basket", "first_visit")
+        export_order = fields
+
+    def dehydrate_revenue(self, customer):
+        return _money(customer.revenue)
+
+    def dehydrate_average_basket(self, customer):
+        from reports.selectors import average_basket
+
+        return _money(average_basket(customer.revenue, customer.visits))
+
+    def dehydrate_first_visit(self, customer):
+        return _local_date(customer.first_visit_at)
+
+
+class ActivityClusterResource(resources.Resource):
+    """Activity by cluster: one row per cluster, the walk-in sales, then the total
+    (reports.selectors.activity_by_cluster)."""
+
+    cluster = fields.Field(attribute="label", column_name=_("Cluster"))
+    visits = fields.Field(attribute="visits", column_name=_("Visits"))
+    revenue = fields.Field(column_name=_("Revenue"))
+    active = fields.Field(attribute="active", column_name=_("Active customers"))
+    new = fields.Field(attribute="new", column_name=_("New customers"))
+    average_basket = fields.Field(column_name=_("Average basket"))
+
+    class Meta:
+        fields = ("cluster", "visits", "revenue", "active", "new", "average_basket")
+        export_order = fields
+
+    def dehydrate_revenue(self, row):
+        return _money(row["revenue"])
+
+    def dehydrate_average_basket(self, row):
+        return _money(row["average_basket"])

@@ -3,12 +3,24 @@ customers, and who gets an SMS reminder."""
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import TruncDate, TruncWeek
+from django.utils.translation import gettext as _
 
 from core.money import ZERO, to_money
 from credit.selectors import Ageing, ageing_by_customer, end_of_day
-from customers.models import Customer
+from customers.models import Cluster, Customer
 from sales.models import PaymentMethod, Sale
 
 # Customers fetched per query when their ids come from the ageing (PostgreSQL's server-side
@@ -129,4 +141,245 @@ def dashboard_figures(today: date) -> dict:
         "customers_added_this_week": added_this_week,
         "period_start": period_start,
         "top_clusters": top_clusters,
+    }
+
+
+# --- VIP ---
+# Customers ranked by revenue over a period (the Pareto view): one aggregate query grouped by
+# customer over the period's standing sales, a range of the sold_at index; the walk-in sales
+# are that query's no-customer group. Ranking, running sum and shares are done here in Python.
+
+VIP_TOP_SHARE = 20  # per cent of the buying customers that "the top" means
+PERCENT_PLACES = Decimal("0.01")
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal:
+    if not whole:
+        return ZERO
+    return (part * 100 / whole).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+
+
+def vip_top_count(buyers: int) -> int:
+    """ceil(20 % of `buyers`): the customers that make up "the top 20 %"."""
+    return -(-buyers * VIP_TOP_SHARE // 100)
+
+
+def vip_ranking(start: date, end: date) -> dict:
+    """Customers who bought from `start` to `end` (inclusive, shop days), by revenue.
+
+    Revenue is the sum of the totals of a customer's non-voided sales in the period; ties are
+    ranked by name, then pk. Each row: rank, pk, name, phone, visits, revenue, share and
+    cumulative share (per cent of all customer revenue, to 0.01). Walk-in sales are not ranked
+    but their revenue and count are returned. "top" is the first ceil(20 % x N) customers.
+    """
+    groups = (
+        Sale.objects.filter(
+            voided_at__isnull=True,
+            sold_at__gte=start_of_day(start),
+            sold_at__lt=end_of_day(end),
+        )
+        .values("customer", "customer__name", "customer__phone")
+        .annotate(visits=Count("pk"), revenue=Sum("total"))
+        .order_by()
+    )
+    walk_in = {"revenue": ZERO, "sales": 0}
+    buyers = []
+    for group in groups:
+        if group["customer"] is None:
+            walk_in = {"revenue": to_money(group["revenue"]), "sales": group["visits"]}
+            continue
+        buyers.append(group)
+    buyers.sort(key=lambda g: (-g["revenue"], g["customer__name"], g["customer"]))
+    total = to_money(sum((g["revenue"] for g in buyers), ZERO))
+    rows = []
+    running = ZERO
+    for rank, group in enumerate(buyers, start=1):
+        revenue = to_money(group["revenue"])
+        running += revenue
+        phone = group["customer__phone"]
+        rows.append(
+            {
+                "rank": rank,
+                "pk": group["customer"],
+                "name": group["customer__name"],
+                "phone": str(phone) if phone else "",
+                "visits": group["visits"],
+                "revenue": revenue,
+                "share": _percent(revenue, total),
+                "cumulative_share": _percent(running, total),
+            }
+        )
+    top_count = vip_top_count(len(rows))
+    return {
+        "start": start,
+        "end": end,
+        "rows": rows,
+        "customers": len(rows),
+        "revenue": total,
+        "visits": sum(row["visits"] for row in rows),
+        "walk_in_revenue": walk_in["revenue"],
+        "walk_in_sales": walk_in["sales"],
+        "walk_in_share": _percent(walk_in["revenue"], total + walk_in["revenue"]),
+        "top_percent": VIP_TOP_SHARE,
+        "top_count": top_count,
+        "top_share": rows[top_count - 1]["cumulative_share"] if rows else ZERO,
+    }
+
+
+# --- activity ---
+# Activity by customer and by cluster over a period (reports.views.ActivityBy*View). A visit is a
+# standing (not voided) sale with a customer; revenue the sum of their totals; average basket
+# revenue / visits. Every query reads a range of the sold_at index (or, for new customers, of
+# first_visit_at's), never the whole of the sales.
+
+WEEKLY_AFTER_DAYS = 92  # longer periods are charted per week
+
+
+def activity_sales(start: date, end: date) -> QuerySet[Sale]:
+    """Standing sales from the start of `start` to the end of `end` (Africa/Nairobi)."""
+    return Sale.objects.filter(
+        voided_at__isnull=True, sold_at__gte=start_of_day(start), sold_at__lt=end_of_day(end)
+    )
+
+
+def first_visits_in(start: date, end: date) -> QuerySet[Customer]:
+    """Customers whose first visit falls in the period: the period's new customers."""
+    return Customer.objects.filter(
+        first_visit_at__gte=start_of_day(start), first_visit_at__lt=end_of_day(end)
+    )
+
+
+def customer_activity(customers: QuerySet[Customer], start: date, end: date) -> QuerySet[Customer]:
+    """The `customers` with at least one visit in the period, each with `visits`, `revenue` and
+    `average_basket` (for sorting; pages show revenue / visits rounded to the cent). One
+    grouped query over the period's sales joined to their customers."""
+    return customers.filter(
+        sales__voided_at__isnull=True,
+        sales__sold_at__gte=start_of_day(start),
+        sales__sold_at__lt=end_of_day(end),
+    ).annotate(
+        visits=Count("sales"),
+        revenue=Sum("sales__total"),
+        average_basket=ExpressionWrapper(
+            F("revenue") / F("visits"), output_field=DecimalField(max_digits=14, decimal_places=2)
+        ),
+    )
+
+
+def average_basket(revenue, visits) -> Decimal:
+    return to_money(revenue / visits) if visits else ZERO
+
+
+def activity_totals(sales: QuerySet[Sale], new_customers: QuerySet[Customer]) -> dict:
+    """Visits, revenue, active customers, new customers and average basket of `sales` (each
+    sale once) and `new_customers` (each customer once): two queries."""
+    figures = sales.aggregate(
+        visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True)
+    )
+    revenue = figures["revenue"] or ZERO
+    return {
+        "visits": figures["visits"],
+        "revenue": to_money(revenue),
+        "active": figures["active"],
+        "new": new_customers.count(),
+        "average_basket": average_basket(revenue, figures["visits"]),
+    }
+
+
+def revenue_over_time(sales: QuerySet[Sale], start: date, end: date) -> list[dict]:
+    """Revenue and visits per day of the period (per week, Monday first, past 92 days), every
+    day or week listed, empty ones as zeros: one grouped query."""
+    weekly = (end - start).days + 1 > WEEKLY_AFTER_DAYS
+    bucket = TruncWeek if weekly else TruncDate
+    totals = {
+        row["when"]: row
+        for row in sales.annotate(when=bucket("sold_at", output_field=DateField()))
+        .values("when")
+        .annotate(revenue=Sum("total"), visits=Count("pk"))
+        .order_by()
+    }
+    first = start - timedelta(days=start.weekday()) if weekly else start
+    step = timedelta(days=7 if weekly else 1)
+    rows = []
+    day = first
+    while day <= end:
+        row = totals.get(day, {})
+        rows.append(
+            {
+                "when": day,
+                "weekly": weekly,
+                "visits": row.get("visits", 0),
+                "revenue": to_money(row.get("revenue") or ZERO),
+            }
+        )
+        day += step
+    return rows
+
+
+def _activity_row(key, label: str, figures: dict, new: int) -> dict:
+    revenue = figures.get("revenue") or ZERO
+    visits = figures.get("visits") or 0
+    return {
+        "key": key,
+        "label": label,
+        "visits": visits,
+        "revenue": to_money(revenue),
+        "active": figures.get("active") or 0,
+        "new": new,
+        "average_basket": average_basket(revenue, visits),
+    }
+
+
+def activity_by_cluster(start: date, end: date) -> dict:
+    """One row per cluster (a customer in two clusters counts in both), a "No cluster" row when
+    customers without one visited, the walk-in sales and a total that counts each sale and
+    each customer once. Seven queries whatever the number of sales."""
+    sales = activity_sales(start, end)
+    new = first_visits_in(start, end)
+    per_cluster = {
+        row["customer__clusters"]: row
+        for row in sales.filter(customer__clusters__isnull=False)
+        .values("customer__clusters")
+        .annotate(visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True))
+        .order_by()
+    }
+    new_per_cluster = {
+        row["clusters"]: row["new"]
+        for row in new.filter(clusters__isnull=False)
+        .values("clusters")
+        .annotate(new=Count("pk"))
+        .order_by()
+    }
+    clusters = [
+        _activity_row(
+            cluster.pk,
+            cluster.name,
+            per_cluster.get(cluster.pk, {}),
+            new_per_cluster.get(cluster.pk, 0),
+        )
+        for cluster in Cluster.objects.order_by("name", "pk")
+    ]
+    no_cluster = _activity_row(
+        "none",
+        _("No cluster"),
+        sales.filter(customer__isnull=False, customer__clusters__isnull=True).aggregate(
+            visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True)
+        ),
+        new.filter(clusters__isnull=True).count(),
+    )
+    if no_cluster["visits"] or no_cluster["new"]:
+        clusters.append(no_cluster)
+    walk_in = _activity_row(
+        "walk_in",
+        _("Walk-in sales"),
+        sales.filter(customer__isnull=True).aggregate(visits=Count("pk"), revenue=Sum("total")),
+        0,
+    )
+    total = activity_totals(sales, new)
+    return {
+        "start": start,
+        "end": end,
+        "clusters": clusters,
+        "walk_in": walk_in,
+        "total": {"key": "total", "label": _("Total"), **total},
     }

@@ -102,3 +102,25 @@ class CreditPaymentTable(BaseTable):
 
     def render_customer(self, value):
         return value.name
+
+
+# --- activity ---
+class ActivityCustomerTable(BaseTable):
+    """Active customers of the period (reports.selectors.customer_activity), most revenue first."""
+
+    name = tables.Column(verbose_name=_("Name"), linkify=True)
+    visits = tables.Column(verbose_name=_("Visits"), attrs=MONEY_ATTRS)
+    revenue = MoneyColumn(verbose_name=_("Revenue"))
+    average_basket = MoneyColumn(verbose_name=_("Average basket"))
+    first_visit_at = tables.DateTimeColumn(verbose_name=_("First visit"), format="d M Y")
+
+    class Meta(BaseTable.Meta):
+        model = Customer
+        fields = ("name", "visits", "revenue", "average_basket", "first_visit_at")
+        order_by = ("-revenue",)
+        empty_text = _("No customer visited in this period.")
+
+    def render_average_basket(self, record):
+        from reports.selectors import average_basket
+
+        return f"{average_basket(record.revenue, record.visits):,.2f}"

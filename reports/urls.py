@@ -27,3 +27,25 @@ urlpatterns = [
         name="credit_sms_reminders",
     ),
 ]
+
+# --- VIP ---
+urlpatterns += [
+    path("vip/", views.VipReportView.as_view(), name="vip"),
+    path("vip/export/", views.VipExportView.as_view(), name="vip_export"),
+]
+
+# --- activity ---
+urlpatterns += [
+    path("activity/clusters/", views.ActivityByClusterView.as_view(), name="activity_clusters"),
+    path(
+        "activity/clusters/export/",
+        views.ActivityByClusterExportView.as_view(),
+        name="activity_clusters_export",
+    ),
+    path("activity/customers/", views.ActivityByCustomerView.as_view(), name="activity_customers"),
+    path(
+        "activity/customers/export/",
+        views.ActivityByCustomerExportView.as_view(),
+        name="activity_customers_export",
+    ),
+]

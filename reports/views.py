@@ -3,7 +3,9 @@ the SMS reminders file. Every figure comes from credit.selectors and can be aske
 """
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from django.core.paginator import Paginator
 from django.db.models import CharField, Count, F, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -18,10 +20,12 @@ from core.money import ZERO
 from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
 from credit.models import CreditPayment
 from credit.selectors import ageing_summary, customers_owing_as_of, outstanding_total
+from customers.models import Customer
 from reports.filters import (
     AsOfForm,
     CreditPaymentFilterSet,
     CreditReportFilterSet,
+    VipPeriodForm,
     requested_as_of,
 )
 from reports.resources import (
@@ -29,12 +33,14 @@ from reports.resources import (
     CreditPaymentResource,
     CreditReportResource,
     CreditSmsReminderResource,
+    VipResource,
 )
 from reports.selectors import (
     AgeingForExport,
     attach_ageing,
     dashboard_figures,
     sms_reminder_customers,
+    vip_ranking,
 )
 from reports.tables import CreditPaymentTable, CreditReportTable
 
@@ -251,3 +257,262 @@ class CreditSmsRemindersView(StaffPermissionRequiredMixin, View):
         return stream_resource_csv(
             CreditSmsReminderResource(), sms_reminder_customers(today), "sms-reminders"
         )
+
+
+# --- VIP ---
+
+VIP_PAGE_SIZE = 50
+VIP_CHART_POINTS = 50
+
+
+class VipReportMixin(StaffPermissionRequiredMixin):
+    """The period form and the ranking it asks for (None while the form is refused)."""
+
+    permission_required = ("sales.view_sale", "customers.change_customer")
+
+    @cached_property
+    def period_form(self) -> VipPeriodForm:
+        data = {key: self.request.GET.get(key, "") for key in ("date_from", "date_to")}
+        return VipPeriodForm(data if any(data.values()) else None)
+
+    @cached_property
+    def ranking(self) -> dict | None:
+        period = self.period_form.period()
+        return vip_ranking(*period) if period else None
+
+
+class VipReportView(VipReportMixin, TemplateView):
+    """Customers ranked by revenue over a period: the top 20 %'s share in words, the Pareto
+    curve as a chart and the ranked customers as a table, 50 a page."""
+
+    template_name = "reports/vip.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        ranking = self.ranking
+        context.update(form=self.period_form, ranking=ranking, chart=None, page_obj=None)
+        if ranking:
+            start, end = ranking["start"], ranking["end"]
+            context["period_query"] = urlencode(
+                {"date_from": start.isoformat(), "date_to": end.isoformat()}
+            )
+            if ranking["rows"]:
+                paginator = Paginator(ranking["rows"], VIP_PAGE_SIZE)
+                context["page_obj"] = paginator.get_page(self.request.GET.get("page"))
+                context["chart"] = vip_chart(ranking)
+        return context
+
+
+class VipExportView(VipReportMixin, View):
+    """Every ranked customer of the period as CSV (only the header for a refused period)."""
+
+    def get(self, request, *args, **kwargs):
+        ranking = self.ranking
+        rows = ranking["rows"] if ranking else []
+        stem = "vip"
+        if ranking:
+            stem = f"vip-{ranking['start']:%Y-%m-%d}-to-{ranking['end']:%Y-%m-%d}"
+        return stream_resource_csv(VipResource(), rows, stem)
+
+
+def vip_chart_ranks(customers: int, top_count: int) -> list[int]:
+    """The ranks the Pareto curve is drawn through: every one for up to 50 customers, else about
+    50 evenly spread, always with the last of the top 20 % and the last customer."""
+    if customers <= VIP_CHART_POINTS:
+        return list(range(1, customers + 1))
+    ranks = {-(-customers * step // VIP_CHART_POINTS) for step in range(1, VIP_CHART_POINTS + 1)}
+    ranks.add(top_count)
+    return sorted(ranks)
+
+
+def _share_label(rank: int, customers: int) -> str:
+    share = Decimal(rank * 100) / customers
+    return f"{share:.0f}%" if share == share.to_integral_value() else f"{share:.1f}%"
+
+
+def vip_chart(ranking: dict) -> Chart:
+    """The Pareto curve: cumulative share of revenue against the share of customers, ranked."""
+    rows = ranking["rows"]
+    customers = ranking["customers"]
+    ranks = vip_chart_ranks(customers, ranking["top_count"])
+    chart = Chart(
+        element_id="vip",
+        kind="line",
+        title=_(
+            "Share of revenue (up) brought by the best customers (across), %(start)s to %(end)s"
+        )
+        % {
+            "start": date_format(ranking["start"], "j M Y"),
+            "end": date_format(ranking["end"], "j M Y"),
+        },
+        labels=["0%", *(_share_label(rank, customers) for rank in ranks)],
+        percent=True,
+    )
+    return chart.add_series(
+        _("Cumulative share of revenue"),
+        [0, *(rows[rank - 1]["cumulative_share"] for rank in ranks)],
+    )
+
+
+# --- activity ---
+# Activity by cluster and by customer over a period (reports.selectors, "activity" section).
+# Managers only, as the dashboard: the shop's takings are not a cashier's to read.
+
+ACTIVITY_PERMISSIONS = ("sales.view_sale", "customers.change_customer")
+
+
+def _activity_period_label(start, end) -> str:
+    return f"{date_format(start, 'j M Y')} – {date_format(end, 'j M Y')}"
+
+
+class ActivityByClusterMixin:
+    @cached_property
+    def period_form(self):
+        from reports.filters import ActivityPeriodForm
+
+        return ActivityPeriodForm(self.request.GET)
+
+    @cached_property
+    def activity(self) -> dict | None:
+        """The figures, or None while the period is refused."""
+        from reports.filters import activity_period
+        from reports.selectors import activity_by_cluster
+
+        if not self.period_form.is_valid():
+            return None
+        return activity_by_cluster(*activity_period(self.period_form.cleaned_data))
+
+
+class ActivityByClusterView(ActivityByClusterMixin, StaffPermissionRequiredMixin, TemplateView):
+    permission_required = ACTIVITY_PERMISSIONS
+    template_name = "reports/activity_clusters.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.activity
+        chart = None
+        if activity:
+            chart = Chart(
+                element_id="activity-clusters",
+                kind="bar",
+                title=_("Revenue by cluster, %(period)s")
+                % {"period": _activity_period_label(activity["start"], activity["end"])},
+                labels=[row["label"] for row in activity["clusters"]],
+                money=True,
+            ).add_series(_("Revenue"), [row["revenue"] for row in activity["clusters"]])
+        context.update(form=self.period_form, activity=activity, chart=chart)
+        return context
+
+
+class ActivityByClusterExportView(ActivityByClusterMixin, StaffPermissionRequiredMixin, View):
+    permission_required = ACTIVITY_PERMISSIONS
+
+    def get(self, request, *args, **kwargs):
+        from reports.resources import ActivityClusterResource
+
+        rows, stem = [], "activity-clusters"
+        if self.activity:
+            activity = self.activity
+            rows = [*activity["clusters"], activity["walk_in"], activity["total"]]
+            stem = f"activity-clusters-{activity['start']:%Y-%m-%d}-{activity['end']:%Y-%m-%d}"
+        return stream_resource_csv(ActivityClusterResource(), rows, stem)
+
+
+class ActivityByCustomerView(FilteredTableView):
+    """Active customers of the period, filtered by cluster; the filtered view's totals and its
+    revenue over time come from the same sales (reports.selectors)."""
+
+    permission_required = ACTIVITY_PERMISSIONS
+    template_name = "reports/activity_customers.html"
+
+    def get_filterset_class(self):
+        from reports.filters import ActivityCustomerFilterSet
+
+        return ActivityCustomerFilterSet
+
+    def get_table_class(self):
+        from reports.tables import ActivityCustomerTable
+
+        return ActivityCustomerTable
+
+    def get_queryset(self):
+        return Customer.objects.all()
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["data"] = self.request.GET  # bound even when empty: the default period applies
+        return kwargs
+
+    def get_table_data(self):
+        if not self.filterset.is_valid():
+            # No rows, but the figures' columns still there for the table's sort.
+            from reports.filters import activity_period
+            from reports.selectors import customer_activity
+
+            self.object_list = customer_activity(Customer.objects.none(), *activity_period({}))
+        return super().get_table_data()
+
+    def get_context_data(self, **kwargs):
+        from reports.filters import in_cluster
+        from reports.selectors import (
+            activity_sales,
+            activity_totals,
+            first_visits_in,
+            revenue_over_time,
+        )
+
+        context = super().get_context_data(**kwargs)
+        context.update(totals=None, chart=None, over_time=None)
+        if not self.filterset.is_valid():
+            return context
+        start, end = self.filterset.period
+        cluster = self.filterset.form.cleaned_data.get("cluster")
+        sales = activity_sales(start, end).filter(customer__isnull=False)
+        new = first_visits_in(start, end)
+        if cluster is not None:
+            sales = sales.filter(customer__in=in_cluster(Customer.objects.all(), cluster))
+            new = in_cluster(new, cluster)
+        over_time = revenue_over_time(sales, start, end)
+        weekly = over_time[0]["weekly"] if over_time else False
+        labels = [
+            (_("Week of %(day)s") % {"day": date_format(row["when"], "j M")})
+            if weekly
+            else date_format(row["when"], "j M")
+            for row in over_time
+        ]
+        title = _("Customers' revenue per %(unit)s, %(period)s") % {
+            "unit": _("week") if weekly else _("day"),
+            "period": _activity_period_label(start, end),
+        }
+        chart = Chart(
+            element_id="activity-over-time", kind="line", title=title, labels=labels, money=True
+        ).add_series(_("Revenue"), [row["revenue"] for row in over_time])
+        for row, label in zip(over_time, labels, strict=True):
+            row["label"] = label
+        context.update(
+            start=start,
+            end=end,
+            cluster=cluster,
+            totals=activity_totals(sales, new),
+            chart=chart,
+            over_time=over_time,
+            weekly=weekly,
+        )
+        return context
+
+
+class ActivityByCustomerExportView(ActivityByCustomerView, FilteredExportView):
+    """The activity by customer as filtered and sorted on screen, every page."""
+
+    permission_required = ACTIVITY_PERMISSIONS
+    export_filename = "activity-customers"
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        return super().get(request, *args, **kwargs)
+
+    @property
+    def resource_class(self):
+        from reports.resources import ActivityCustomerResource
+
+        return ActivityCustomerResource

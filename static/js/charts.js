@@ -16,7 +16,10 @@
   function config(spec) {
     var horizontal = spec.kind === "horizontal-bar";
     var format = formatter(spec);
-    var valueAxis = { beginAtZero: true, ticks: { callback: format } };
+    // Counts (visits, customers) never show fractions on their axis.
+    var ticks = { callback: format };
+    if (!spec.money && !spec.percent) ticks.precision = 0;
+    var valueAxis = { beginAtZero: true, ticks: ticks };
     if (spec.percent) valueAxis.max = 100;
     var scales = horizontal ? { x: valueAxis } : { y: valueAxis };
     var line = spec.kind === "line";
