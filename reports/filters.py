@@ -149,10 +149,9 @@ class CreditPaymentFilterSet(django_filters.FilterSet):
         return queryset.filter(customer__in=customer_search(Customer.objects.all(), value))
 
 
-# --- VIP ---
+# --- report periods (VIP, activity) ---
 
-VIP_EARLIEST = date(2000, 1, 1)
-VIP_MAX_YEARS = 5
+REPORT_EARLIEST = date(2000, 1, 1)
 
 
 def years_later(day: date, years: int) -> date:
@@ -163,49 +162,72 @@ def years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def default_vip_period(today: date) -> tuple[date, date]:
-    """The last 12 months: the day after this day a year ago, to today."""
-    return years_later(today, -1) + timedelta(days=1), today
+class ReportPeriodForm(forms.Form):
+    """A report's period, "from" and "to" both included, in Africa/Nairobi. Either may be left
+    empty for the report's default. Refused with a message: reversed, before the shop's records
+    (2000), ending after today, or longer than `max_years`."""
 
-
-class VipPeriodForm(forms.Form):
-    """The VIP report's period, both days included; the last 12 months unless chosen."""
-
+    max_years = 3
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+
+    def fill_defaults(self, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+        raise NotImplementedError
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        default_from, default_to = default_vip_period(timezone.localdate())
-        start = cleaned.get("date_from") or default_from
-        end = cleaned.get("date_to") or default_to
+        start, end = self.fill_defaults(cleaned.get("date_from"), cleaned.get("date_to"))
         if end < start:
             raise ValidationError(
-                _("The period ends before it starts: pick a 'To' day on or after the 'From' day."),
+                _(
+                    "The period ends before it starts: the “to” date is before the “from” date. "
+                    "Swap them or pick again."
+                ),
                 code="period_reversed",
             )
-        if start < VIP_EARLIEST:
+        if start < REPORT_EARLIEST:
             raise ValidationError(
-                _("The shop's records start in 2000: pick a 'From' day from 1 Jan 2000."),
+                _("The shop's records start in 2000: pick dates from 1 January 2000 on."),
                 code="period_too_early",
             )
-        if end > years_later(start, VIP_MAX_YEARS):
+        if end > timezone.localdate():
             raise ValidationError(
-                _("Pick a period of at most %(years)d years.") % {"years": VIP_MAX_YEARS},
+                _("The report cannot look ahead: pick today or an earlier day."),
+                code="period_in_future",
+            )
+        if end > years_later(start, self.max_years):
+            raise ValidationError(
+                _("Pick a period of at most %(years)d years.") % {"years": self.max_years},
                 code="period_too_long",
             )
-        cleaned["start"], cleaned["end"] = start, end
+        # Kept beside cleaned_data, not in it: a FilterSet reads every cleaned_data key as a filter.
+        self.bounds = (start, end)
         return cleaned
 
     def period(self) -> tuple[date, date] | None:
-        """(start, end) when the form is usable, else None. Unbound: the last 12 months."""
+        """(start, end) when the form is usable, else None. Unbound: the default period."""
         if not self.is_bound:
-            return default_vip_period(timezone.localdate())
+            return self.fill_defaults(None, None)
         if not self.is_valid():
             return None
-        return self.cleaned_data["start"], self.cleaned_data["end"]
+        return self.bounds
+
+
+def default_vip_period(today: date) -> tuple[date, date]:
+    """The last 12 months: the day after this day a year ago, to today."""
+    return years_later(today, -1) + timedelta(days=1), today
+
+
+class VipPeriodForm(ReportPeriodForm):
+    """The VIP report's period: the last 12 months unless chosen, at most 5 years."""
+
+    max_years = 5
+
+    def fill_defaults(self, date_from, date_to):
+        default_from, default_to = default_vip_period(timezone.localdate())
+        return date_from or default_from, date_to or default_to
 
 
 # --- activity ---
@@ -213,36 +235,16 @@ class VipPeriodForm(forms.Form):
 # "from" and "to" inclusive, in Africa/Nairobi; the last 30 days unless chosen.
 
 ACTIVITY_DEFAULT_DAYS = 30
-ACTIVITY_MAX_DAYS = 3 * 365 + 1  # three years, one leap day included
-ACTIVITY_EARLIEST = date(2000, 1, 1)
 
 
-class ActivityPeriodForm(forms.Form):
-    """From and to, both optional: "to" defaults to today, "from" to 29 days before "to"."""
+class ActivityPeriodForm(ReportPeriodForm):
+    """The activity reports' period: "to" defaults to today, "from" to 29 days before "to";
+    at most 3 years."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    max_years = 3
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        start, end = activity_period(cleaned)
-        if end < start:
-            raise ValidationError(
-                _("The “to” date is before the “from” date: swap them or pick again."),
-                code="period_reversed",
-            )
-        if start < ACTIVITY_EARLIEST:
-            raise ValidationError(_("Pick dates from 1 January 2000 on."), code="period_too_early")
-        if end > timezone.localdate():
-            raise ValidationError(
-                _("The report cannot look ahead: pick today or an earlier day."),
-                code="period_in_future",
-            )
-        if (end - start).days + 1 > ACTIVITY_MAX_DAYS:
-            raise ValidationError(_("Pick a period of at most 3 years."), code="period_too_long")
-        return cleaned
+    def fill_defaults(self, date_from, date_to):
+        return activity_period({"date_from": date_from, "date_to": date_to})
 
 
 def activity_period(cleaned_data) -> tuple[date, date]:
