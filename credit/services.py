@@ -4,17 +4,16 @@ import uuid
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
 from core.mpesa import (
     mpesa_code_claim,
-    mpesa_code_is_used,
-    mpesa_code_used_error,
     mpesa_code_validate,
 )
+from core.once import record_once
 from credit.models import CreditEntry, CreditEntryKind, CreditPayment, CreditPaymentMethod
 from customers.models import Customer
 from customers.services import customer_lock, customer_update
@@ -121,8 +120,8 @@ def credit_payment_receive(
     PaymentAlreadyRecorded when `form_token` already took a payment. `received_at` records a
     payment taken earlier (a paper receipt entered later); it defaults to now.
     """
-    try:
-        return _credit_payment_receive(
+    return record_once(
+        lambda: _credit_payment_receive(
             actor=actor,
             customer_id=customer.pk,
             amount=amount,
@@ -130,21 +129,13 @@ def credit_payment_receive(
             mpesa_code=mpesa_code,
             form_token=form_token,
             received_at=received_at,
-        )
-    except (ValidationError, IntegrityError) as refusal:
-        # Explained after the rollback, so a normal payment pays no query for it.
-        already = (
-            CreditPayment.objects.filter(form_token=form_token).first() if form_token else None
-        )
-        if already is not None:
-            raise PaymentAlreadyRecorded(already) from refusal
-        if (
-            isinstance(refusal, IntegrityError)
-            and method == CreditPaymentMethod.MPESA
-            and mpesa_code_is_used(mpesa_code)
-        ):
-            raise mpesa_code_used_error(mpesa_code) from refusal
-        raise
+        ),
+        model=CreditPayment,
+        token=form_token,
+        token_field="form_token",
+        already_recorded=PaymentAlreadyRecorded,
+        mpesa_code=mpesa_code if method == CreditPaymentMethod.MPESA else "",
+    )
 
 
 @transaction.atomic
@@ -217,15 +208,15 @@ def credit_adjust(
     It cannot take the balance below zero (money owed to the customer is a refund, not credit).
     Raises AdjustmentAlreadyRecorded when `form_token` already made an adjustment.
     """
-    try:
-        return _credit_adjust(
+    return record_once(
+        lambda: _credit_adjust(
             actor=actor, customer=customer, amount=amount, reason=reason, at=at, token=form_token
-        )
-    except (ValidationError, IntegrityError) as refusal:
-        already = CreditEntry.objects.filter(form_token=form_token).first() if form_token else None
-        if already is not None:
-            raise AdjustmentAlreadyRecorded(already) from refusal
-        raise
+        ),
+        model=CreditEntry,
+        token=form_token,
+        token_field="form_token",
+        already_recorded=AdjustmentAlreadyRecorded,
+    )
 
 
 @transaction.atomic

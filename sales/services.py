@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from core.money import to_money
 from core.mpesa import (
     mpesa_code_claim,
-    mpesa_code_is_used,
-    mpesa_code_used_error,
     mpesa_code_validate,
 )
+from core.once import record_once
 from core.sequences import INVOICE_SEQUENCE, sequence_next
 from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
@@ -204,8 +203,8 @@ def sale_complete(
     says no, or when `expected_total` (what the till showed) no longer matches the prices.
     Raises SaleAlreadyRecorded when `till_token` already made a sale.
     """
-    try:
-        return _sale_complete(
+    return record_once(
+        lambda: _sale_complete(
             cashier=cashier,
             lines=lines,
             payment_method=payment_method,
@@ -215,24 +214,13 @@ def sale_complete(
             till_token=till_token,
             expected_total=expected_total,
             sold_at=sold_at,
-        )
-    except (ValidationError, IntegrityError) as refusal:
-        # Whatever said no, a form whose sale is already recorded (a double click, a resent
-        # form, two copies racing) gets that sale. Asked after the rollback, and only on a
-        # refusal, so a normal sale pays no query for it.
-        already = (
-            Sale.objects.filter(till_token=till_token).order_by().first() if till_token else None
-        )
-        if already is not None:
-            raise SaleAlreadyRecorded(already) from refusal
-        if (
-            isinstance(refusal, IntegrityError)
-            and payment_method == PaymentMethod.MPESA
-            and mpesa_code_is_used(mpesa_code)
-        ):
-            # Two tills typed the same M-Pesa code at the same moment; the other one won.
-            raise mpesa_code_used_error(mpesa_code) from refusal
-        raise
+        ),
+        model=Sale,
+        token=till_token,
+        token_field="till_token",
+        already_recorded=SaleAlreadyRecorded,
+        mpesa_code=mpesa_code if payment_method == PaymentMethod.MPESA else "",
+    )
 
 
 @transaction.atomic
