@@ -133,6 +133,20 @@ class CustomerEditForm(CustomerForm):
         }
 
 
+def _hidden_coordinate(label, name: str, limit: int, out_of_range) -> forms.DecimalField:
+    """A latitude or longitude the browser fills in (static/js/till.js), range-checked."""
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=9,
+        decimal_places=6,
+        min_value=-limit,
+        max_value=limit,
+        widget=forms.HiddenInput(attrs={"data-geolocation": name}),
+        error_messages={"min_value": out_of_range, "max_value": out_of_range},
+    )
+
+
 class QuickCustomerForm(forms.Form):
     """The till's "Add Customer": name and phone only, village if the cashier knows it (NaviPOS).
 
@@ -143,31 +157,17 @@ class QuickCustomerForm(forms.Form):
     phone = TypedPhoneField(label=_("Phone"))
     village = forms.CharField(label=_("Village"), max_length=100, required=False)
     # Filled by the browser's position when the cashier allows it (static/js/till.js).
-    latitude = forms.DecimalField(
-        label=_("Latitude"),
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=-90,
-        max_value=90,
-        widget=forms.HiddenInput(attrs={"data-geolocation": "latitude"}),
-        error_messages={
-            "min_value": _("The location is not valid: latitude must be between -90 and 90."),
-            "max_value": _("The location is not valid: latitude must be between -90 and 90."),
-        },
+    latitude = _hidden_coordinate(
+        _("Latitude"),
+        "latitude",
+        90,
+        _("The location is not valid: latitude must be between -90 and 90."),
     )
-    longitude = forms.DecimalField(
-        label=_("Longitude"),
-        required=False,
-        max_digits=9,
-        decimal_places=6,
-        min_value=-180,
-        max_value=180,
-        widget=forms.HiddenInput(attrs={"data-geolocation": "longitude"}),
-        error_messages={
-            "min_value": _("The location is not valid: longitude must be between -180 and 180."),
-            "max_value": _("The location is not valid: longitude must be between -180 and 180."),
-        },
+    longitude = _hidden_coordinate(
+        _("Longitude"),
+        "longitude",
+        180,
+        _("The location is not valid: longitude must be between -180 and 180."),
     )
 
     def clean_name(self):
