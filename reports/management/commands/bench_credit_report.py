@@ -17,7 +17,6 @@ import json
 import math
 import os
 import random
-import statistics
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -33,10 +32,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
-from django.urls import reverse
 from django.utils import timezone
 
+from core.bench import PageTimer, met, ms_text, require_postgresql, throwaway_database
 from core.management.commands.load_demo_data import (
     CHRISTIAN_NAMES,
     CLUSTERS,
@@ -161,38 +159,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "bench_credit_report measures PostgreSQL, where the shop runs; this database is "
-                f"{connection.vendor}. Run it as `make bench`, or with "
-                "DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench."
-            )
+        require_postgresql("bench_credit_report")
         if options["customers"] < 1 or options["repeat"] < 1:
             raise CommandError("--customers and --repeat must be at least 1.")
         if options["entries"] < options["customers"]:
             raise CommandError("--entries must be at least --customers (one sale each).")
-
-        settings_dict = connection.settings_dict
-        original_name = settings_dict["NAME"]
-        bench_name = f"{original_name}_credit_bench_tmp"
-        settings_dict["TEST"]["NAME"] = bench_name
-        self.stderr.write(f"Creating the throwaway database {bench_name}...")
-        try:
-            connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False, keepdb=False
-            )
-            # Query logging (DEBUG) would add to every timed request; production runs without.
-            with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
-                results = self._run(options)
-        finally:
-            # Only ever drop the database this command created.
-            if connection.settings_dict["NAME"] == bench_name != original_name:
-                if options["keep_database"]:
-                    self.stderr.write(f"Kept {bench_name} (--keep-database).")
-                else:
-                    connection.creation.destroy_test_db(original_name, verbosity=0)
-                    self.stderr.write(f"Dropped {bench_name}.")
-
+        with throwaway_database("credit_bench_tmp", keep=options["keep_database"], log=self.log):
+            results = self._run(options)
         self._report(results)
         if options["json"]:
             Path(options["json"]).write_text(json.dumps(results, indent=2) + "\n")
@@ -213,6 +186,7 @@ class Command(BaseCommand):
         manager = User.objects.get(username="bench-manager")
         client = Client()
         client.force_login(manager)
+        timer = PageTimer(client, repeat=options["repeat"], log=self.log)
         cluster = Cluster.objects.get(name=FILTER_CLUSTER)
         past = timezone.localdate() - timedelta(days=PAST_DAYS)
         cases = [
@@ -225,9 +199,7 @@ class Command(BaseCommand):
         measurements = []
         for label, url_name, params in cases:
             self.log(f"{label}: {options['repeat']} requests...")
-            measurements.append(
-                self._measure(client, label, url_name, params, repeat=options["repeat"])
-            )
+            measurements.append(timer.measure(label, url_name, params))
         # Other work on the machine shows up in the medians; say how busy it was.
         load = [round(value, 2) for value in os.getloadavg()]
         base = measurements[0]
@@ -236,7 +208,7 @@ class Command(BaseCommand):
                 row["median_ratio"] = round(row["median_ms"] / base["median_ms"], 2)
         if options["explain"]:
             for label, url_name, params in cases:
-                self._explain(client, label, url_name, params)
+                timer.explain(label, url_name, params, write=self.stderr.write)
 
         pages = [row for row in measurements if row["url"] == "reports:credit_report"]
         export = measurements[-1]
@@ -258,12 +230,12 @@ class Command(BaseCommand):
                     "ms": TARGET_FIRST_PAGE_MS,
                     "worst": worst_page["label"],
                     "measured_median_ms": worst_page["median_ms"],
-                    "met": all(_met(row, TARGET_FIRST_PAGE_MS) for row in pages),
+                    "met": all(met(row, TARGET_FIRST_PAGE_MS) for row in pages),
                 },
                 "export": {
                     "ms": TARGET_EXPORT_MS,
                     "measured_median_ms": export["median_ms"],
-                    "met": _met(export, TARGET_EXPORT_MS),
+                    "met": met(export, TARGET_EXPORT_MS),
                 },
             },
         }
@@ -300,70 +272,6 @@ class Command(BaseCommand):
             "visit_figures": "ok",
             "seconds": round(seconds, 1),
         }
-
-    def _get(self, client, url: str, params: dict) -> tuple[float, int, int, int]:
-        """One request, the body read to its last byte: (ms, status, bytes, lines)."""
-        before = time.perf_counter()
-        response = client.get(url, params)
-        size = lines = 0
-        for chunk in response.streaming_content if response.streaming else [response.content]:
-            size += len(chunk)
-            lines += chunk.count(b"\n")
-        ms = (time.perf_counter() - before) * 1000
-        response.close()
-        return ms, response.status_code, size, lines
-
-    def _measure(self, client, label, url_name, params, *, repeat) -> dict:
-        url = reverse(url_name)
-        row = {"label": label, "url": url_name, "params": params, "median_ms": None}
-        try:
-            with CaptureQueriesContext(connection) as queries:
-                # Untimed: warms the caches, counts the queries and the export's rows.
-                _ms, status, size, lines = self._get(client, url, params)
-            row.update(status=status, bytes=size, queries=len(queries.captured_queries))
-            if url_name.endswith("_export"):
-                row["rows"] = max(lines - 1, 0)  # less the header
-            if status != 200:
-                row["error"] = f"HTTP {status}"
-                return row
-            samples = [self._get(client, url, params)[0] for _ in range(repeat)]
-        except Exception as error:  # noqa: BLE001 - a view still being built: reported, not fatal
-            row["error"] = f"{type(error).__name__}: {error}"[:200]
-            return row
-        samples.sort()
-        row.update(
-            median_ms=round(statistics.median(samples), 1),
-            p95_ms=round(_percentile(samples, 95), 1),
-            min_ms=round(samples[0], 1),
-            max_ms=round(samples[-1], 1),
-        )
-        return row
-
-    def _explain(self, client, label, url_name, params) -> None:
-        """Each query the request runs, with its time and PostgreSQL's plan (stderr)."""
-        captured = []
-
-        def capture(execute, sql, params_, many, context):
-            before = time.perf_counter()
-            result = execute(sql, params_, many, context)
-            captured.append((sql, params_, (time.perf_counter() - before) * 1000))
-            return result
-
-        with connection.execute_wrapper(capture):
-            try:
-                self._get(client, reverse(url_name), params)
-            except Exception as error:  # noqa: BLE001
-                self.stderr.write(f"{label}: {type(error).__name__}: {error}")
-                return
-        self.stderr.write(f"\n=== {label}: {len(captured)} queries ===")
-        slowest = sorted(captured, key=lambda item: -item[2])
-        for sql, query_params, ms in slowest[:6]:
-            self.stderr.write(f"\n--- {ms:.1f} ms: {sql[:300]}")
-            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, query_params)
-                self.stderr.write("\n".join(line for (line,) in cursor.fetchall()))
 
     # --- report --------------------------------------------------------------------------------
 
@@ -408,37 +316,24 @@ class Command(BaseCommand):
                 f"{row.get('median_ratio', 0):>7.2f}  {row['queries']:>7}  {size:>9}"
             )
         page, export = results["targets"]["first_page"], results["targets"]["export"]
-        for met, text in (
+        for reached, text in (
             (
                 page["met"],
                 f"target first page <= {page['ms']:g} ms (median, every variant): "
                 f"{'met' if page['met'] else 'NOT met'} (slowest: {page['worst']}, "
-                f"{_ms(page['measured_median_ms'])})",
+                f"{ms_text(page['measured_median_ms'])})",
             ),
             (
                 export["met"],
                 f"target whole export <= {export['ms'] / 1000:g} s (median): "
-                f"{'met' if export['met'] else 'NOT met'} ({_ms(export['measured_median_ms'])})",
+                f"{'met' if export['met'] else 'NOT met'} "
+                f"({ms_text(export['measured_median_ms'])})",
             ),
         ):
-            out.write((self.style.SUCCESS if met else self.style.ERROR)(text))
+            out.write((self.style.SUCCESS if reached else self.style.ERROR)(text))
 
     def log(self, message: str) -> None:
         self.stderr.write(message)
-
-
-def _met(row: dict, target_ms: float) -> bool:
-    return row["median_ms"] is not None and row["median_ms"] <= target_ms
-
-
-def _ms(value) -> str:
-    return "no measurement" if value is None else f"{value:,.1f} ms"
-
-
-def _percentile(sorted_samples: list[float], percent: int) -> float:
-    if len(sorted_samples) == 1:
-        return sorted_samples[0]
-    return statistics.quantiles(sorted_samples, n=100, method="inclusive")[percent - 1]
 
 
 # --- seeding -----------------------------------------------------------------------------------
