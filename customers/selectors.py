@@ -73,7 +73,9 @@ def customer_history(customer: Customer, *, limit: int = 20) -> list[dict]:
             : limit + 1
         ]
     )
-    pairs = list(zip(records, records[1:] + [None], strict=True))[:limit]
+    # Each record beside the one before it (None for the oldest); a customer written without
+    # history (bulk-loaded, say) has no records at all.
+    pairs = list(zip(records, [*records[1:], None], strict=False))[:limit]
     deltas = [
         newer.diff_against(older) if older is not None and newer.history_type == "~" else None
         for newer, older in pairs

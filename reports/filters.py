@@ -9,12 +9,14 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from credit.models import CreditPayment, CreditPaymentMethod
 from credit.selectors import BUCKETS, ageing_by_customer
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_search
+from reports.selectors import VipPeriod
 from sales.filters import SaleFilterForm, StaffChoiceFilter, shop_day_start
 from sales.selectors import sale_cashier_choices
 
@@ -215,19 +217,74 @@ class ReportPeriodForm(forms.Form):
         return self.bounds
 
 
-def default_vip_period(today: date) -> tuple[date, date]:
-    """The last 12 months: the day after this day a year ago, to today."""
-    return years_later(today, -1) + timedelta(days=1), today
+class VipPeriodForm(forms.Form):
+    """The VIP report's period: a calendar year or month, chosen from a list that runs from this
+    month back to the first sale; this year unless chosen. Anything else (a typed URL, a month
+    to come) is refused with a message."""
+
+    period = forms.ChoiceField(label=_("Period"), required=False)
+
+    def __init__(self, *args, first_sale_day: date | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = timezone.localdate()
+        self.fields["period"].choices = vip_period_choices(self.today, first_sale_day)
+        self.fields["period"].error_messages["invalid_choice"] = _(
+            "Pick a year or a month from the list: %(value)s is not one the shop has sales for."
+        )
+
+    def chosen_period(self) -> VipPeriod | None:
+        """The chosen period; this year when none was chosen; None while refused."""
+        if not self.is_bound:
+            return VipPeriod.of_year(self.today.year)
+        if not self.is_valid():
+            return None
+        return vip_period_from_value(self.cleaned_data["period"]) or VipPeriod.of_year(
+            self.today.year
+        )
 
 
-class VipPeriodForm(ReportPeriodForm):
-    """The VIP report's period: the last 12 months unless chosen, at most 5 years."""
+def vip_period_from_value(value: str) -> VipPeriod | None:
+    """ "2026" -> the year 2026, "2026-11" -> November 2026, anything else -> None."""
+    try:
+        if len(value) == 4:
+            return VipPeriod.of_year(int(value))
+        if len(value) == 7 and value[4] == "-":
+            return VipPeriod.of_month(int(value[:4]), int(value[5:]))
+    except ValueError:
+        return None
+    return None
 
-    max_years = 5
 
-    def fill_defaults(self, date_from, date_to):
-        default_from, default_to = default_vip_period(timezone.localdate())
-        return date_from or default_from, date_to or default_to
+def vip_period_choices(today: date, first_sale_day: date | None) -> list:
+    """Each year from this one back to the first sale's, then each year's months, newest
+    first: [(value, label)] and [(year, [(value, label), ...])] groups for a <select>."""
+    first_year = max((first_sale_day or today).year, REPORT_EARLIEST.year)
+    years = range(today.year, first_year - 1, -1)
+    choices = [
+        (
+            _("Years"),
+            [
+                (
+                    f"{year}",
+                    _("%(year)s (so far)") % {"year": year} if year == today.year else f"{year}",
+                )
+                for year in years
+            ],
+        )
+    ]
+    for year in years:
+        last_month = today.month if year == today.year else 12
+        first_month = first_sale_day.month if first_sale_day and year == first_year else 1
+        choices.append(
+            (
+                _("Months of %(year)s") % {"year": year},
+                [
+                    (f"{year}-{month:02d}", date_format(date(year, month, 1), "F Y"))
+                    for month in range(last_month, first_month - 1, -1)
+                ],
+            )
+        )
+    return choices
 
 
 # --- activity ---

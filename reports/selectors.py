@@ -2,6 +2,7 @@
 customers, and who gets an SMS reminder."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -14,14 +15,17 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Window,
 )
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models.expressions import RowRange
+from django.db.models.functions import RowNumber, TruncDate, TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import ZERO, to_money
 from credit.selectors import Ageing, ageing_by_customer, end_of_day
 from customers.models import Cluster, Customer
-from sales.models import PaymentMethod, Sale
+from sales.models import CustomerSalesTotal, PaymentMethod, Sale, SalesPeriod
 
 # Customers fetched per query when their ids come from the ageing (PostgreSQL's server-side
 # binding takes at most 65,535 parameters per query).
@@ -145,12 +149,47 @@ def dashboard_figures(today: date) -> dict:
 
 
 # --- VIP ---
-# Customers ranked by revenue over a period (the Pareto view): one aggregate query grouped by
-# customer over the period's standing sales, a range of the sold_at index; the walk-in sales
-# are that query's no-customer group. Ranking, running sum and shares are done here in Python.
+# Customers ranked by revenue over a calendar year or month. The ranking reads the
+# pre-aggregated CustomerSalesTotal (one row per customer and period, kept with each sale and
+# void), through an index in rank order: the summary, the curve and a page are each one range of
+# that index, whatever the number of sales (PERFORMANCE: under 300 ms at 1M customers and 10M
+# sales). Ties are ranked by who became a customer first (the lower id).
 
 VIP_TOP_SHARE = 20  # per cent of the buying customers that "the top" means
+VIP_CHART_POINTS = 50
 PERCENT_PLACES = Decimal("0.01")
+RANK_ORDER = (F("revenue").desc(), F("customer_id").asc())
+
+
+@dataclass(frozen=True)
+class VipPeriod:
+    """A calendar year or month, in the shop's time zone."""
+
+    kind: str  # sales.models.SalesPeriod
+    starts_on: date
+
+    @property
+    def ends_on(self) -> date:
+        """Its last day."""
+        if self.kind == SalesPeriod.YEAR:
+            return self.starts_on.replace(month=12, day=31)
+        next_month = (self.starts_on + timedelta(days=31)).replace(day=1)
+        return next_month - timedelta(days=1)
+
+    @property
+    def value(self) -> str:
+        """How a URL names it: "2026" or "2026-11"."""
+        if self.kind == SalesPeriod.YEAR:
+            return f"{self.starts_on:%Y}"
+        return f"{self.starts_on:%Y-%m}"
+
+    @classmethod
+    def of_year(cls, year: int) -> "VipPeriod":
+        return cls(SalesPeriod.YEAR, date(year, 1, 1))
+
+    @classmethod
+    def of_month(cls, year: int, month: int) -> "VipPeriod":
+        return cls(SalesPeriod.MONTH, date(year, month, 1))
 
 
 def _percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -164,66 +203,135 @@ def vip_top_count(buyers: int) -> int:
     return -(-buyers * VIP_TOP_SHARE // 100)
 
 
-def vip_ranking(start: date, end: date) -> dict:
-    """Customers who bought from `start` to `end` (inclusive, shop days), by revenue.
+def vip_chart_ranks(customers: int, top_count: int) -> list[int]:
+    """The ranks the Pareto curve is drawn through: every one for up to 50 customers, else about
+    50 evenly spread, always with the last of the top 20 % and the last customer."""
+    if customers <= VIP_CHART_POINTS:
+        return list(range(1, customers + 1))
+    ranks = {-(-customers * step // VIP_CHART_POINTS) for step in range(1, VIP_CHART_POINTS + 1)}
+    ranks.add(top_count)
+    return sorted(ranks)
 
-    Revenue is the sum of the totals of a customer's non-voided sales in the period; ties are
-    ranked by name, then pk. Each row: rank, pk, name, phone, visits, revenue, share and
-    cumulative share (per cent of all customer revenue, to 0.01). Walk-in sales are not ranked
-    but their revenue and count are returned. "top" is the first ceil(20 % x N) customers.
-    """
-    groups = (
-        Sale.objects.filter(
-            voided_at__isnull=True,
-            sold_at__gte=start_of_day(start),
-            sold_at__lt=end_of_day(end),
+
+def first_sale_day() -> date | None:
+    """The shop day of the first sale ever recorded (the sold_at index's first entry)."""
+    first = Sale.objects.order_by("sold_at").values_list("sold_at", flat=True).first()
+    return timezone.localdate(first) if first else None
+
+
+def vip_totals(period: VipPeriod) -> QuerySet[CustomerSalesTotal]:
+    return CustomerSalesTotal.objects.filter(period=period.kind, starts_on=period.starts_on)
+
+
+def _revenue_at_ranks(period: VipPeriod, ranks: list[int]) -> dict[int, Decimal]:
+    """{rank: revenue of the customers ranked 1 to rank}: one pass down the ranking index."""
+    if not ranks:
+        return {}
+    ranked = (
+        vip_totals(period)
+        .annotate(
+            rank=Window(RowNumber(), order_by=RANK_ORDER),
+            running=Window(Sum("revenue"), order_by=RANK_ORDER, frame=RowRange(None, 0)),
         )
-        .values("customer", "customer__name", "customer__phone")
-        .annotate(visits=Count("pk"), revenue=Sum("total"))
-        .order_by()
+        .filter(rank__in=ranks)
+        .values_list("rank", "running")
     )
-    walk_in = {"revenue": ZERO, "sales": 0}
-    buyers = []
-    for group in groups:
-        if group["customer"] is None:
-            walk_in = {"revenue": to_money(group["revenue"]), "sales": group["visits"]}
-            continue
-        buyers.append(group)
-    buyers.sort(key=lambda g: (-g["revenue"], g["customer__name"], g["customer"]))
-    total = to_money(sum((g["revenue"] for g in buyers), ZERO))
-    rows = []
-    running = ZERO
-    for rank, group in enumerate(buyers, start=1):
-        revenue = to_money(group["revenue"])
-        running += revenue
-        phone = group["customer__phone"]
-        rows.append(
-            {
-                "rank": rank,
-                "pk": group["customer"],
-                "name": group["customer__name"],
-                "phone": str(phone) if phone else "",
-                "visits": group["visits"],
-                "revenue": revenue,
-                "share": _percent(revenue, total),
-                "cumulative_share": _percent(running, total),
-            }
-        )
-    top_count = vip_top_count(len(rows))
+    return {rank: to_money(running) for rank, running in ranked}
+
+
+def vip_summary(period: VipPeriod) -> dict:
+    """The period's customers, their revenue and visits, the walk-in sales beside them, the
+    share the top 20 % brought, and the Pareto curve: {"ranks": [...], "shares": [...]},
+    cumulative share of revenue (per cent, to 0.01) at each charted rank."""
+    figures = vip_totals(period).aggregate(
+        customers=Count("pk"), revenue=Sum("revenue"), visits=Sum("visits")
+    )
+    customers = figures["customers"]
+    total = to_money(figures["revenue"] or ZERO)
+    walk_in = Sale.objects.filter(
+        customer__isnull=True,
+        voided_at__isnull=True,
+        sold_at__gte=start_of_day(period.starts_on),
+        sold_at__lt=end_of_day(period.ends_on),
+    ).aggregate(revenue=Sum("total"), sales=Count("pk"))
+    walk_in_revenue = to_money(walk_in["revenue"] or ZERO)
+    top_count = vip_top_count(customers)
+    ranks = vip_chart_ranks(customers, top_count)
+    running = _revenue_at_ranks(period, ranks)
     return {
-        "start": start,
-        "end": end,
-        "rows": rows,
-        "customers": len(rows),
+        "period": period,
+        "start": period.starts_on,
+        "end": period.ends_on,
+        "customers": customers,
         "revenue": total,
-        "visits": sum(row["visits"] for row in rows),
-        "walk_in_revenue": walk_in["revenue"],
+        "visits": figures["visits"] or 0,
+        "walk_in_revenue": walk_in_revenue,
         "walk_in_sales": walk_in["sales"],
-        "walk_in_share": _percent(walk_in["revenue"], total + walk_in["revenue"]),
+        "walk_in_share": _percent(walk_in_revenue, total + walk_in_revenue),
         "top_percent": VIP_TOP_SHARE,
         "top_count": top_count,
-        "top_share": rows[top_count - 1]["cumulative_share"] if rows else ZERO,
+        "top_share": _percent(running[top_count], total) if customers else ZERO,
+        "curve": {
+            "ranks": ranks,
+            "shares": [_percent(running[rank], total) for rank in ranks],
+        },
     }
+
+
+def _vip_row(rank: int, row: dict, running: Decimal, total: Decimal) -> dict:
+    revenue = to_money(row["revenue"])
+    phone = row["customer__phone"]
+    return {
+        "rank": rank,
+        "pk": row["customer_id"],
+        "name": row["customer__name"],
+        "phone": str(phone) if phone else "",
+        "visits": row["visits"],
+        "revenue": revenue,
+        "share": _percent(revenue, total),
+        "cumulative_share": _percent(running, total),
+    }
+
+
+VIP_ROW_FIELDS = ("customer_id", "customer__name", "customer__phone", "visits", "revenue")
+
+
+class VipRanking(Sequence):
+    """The period's ranked customers as a sequence for Django's Paginator: its length is the
+    summary's count, and a slice reads only its own rows (and the revenue ranked above them,
+    for the cumulative share) from the ranking index."""
+
+    def __init__(self, summary: dict):
+        self.period = summary["period"]
+        self.customers = summary["customers"]
+        self.total = summary["revenue"]
+
+    def __len__(self) -> int:
+        return self.customers
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("VipRanking is read a page (a slice) at a time")
+        start, stop, _step = index.indices(self.customers)
+        if start >= stop:
+            return []
+        ranked = vip_totals(self.period).order_by(*RANK_ORDER)
+        running = ZERO
+        if start:
+            running = to_money(ranked[:start].aggregate(revenue=Sum("revenue"))["revenue"])
+        rows = []
+        for rank, row in enumerate(ranked.values(*VIP_ROW_FIELDS)[start:stop], start=start + 1):
+            running += row["revenue"]
+            rows.append(_vip_row(rank, row, running, self.total))
+        return rows
+
+    def __iter__(self):
+        """Every row in rank order, read in chunks: what the CSV export streams."""
+        running = ZERO
+        ranked = vip_totals(self.period).order_by(*RANK_ORDER).values(*VIP_ROW_FIELDS)
+        for rank, row in enumerate(ranked.iterator(chunk_size=2000), start=1):
+            running += row["revenue"]
+            yield _vip_row(rank, row, running, self.total)
 
 
 # --- activity ---

@@ -37,12 +37,15 @@ from reports.resources import (
 )
 from reports.selectors import (
     AgeingForExport,
+    VipRanking,
     attach_ageing,
     dashboard_figures,
+    first_sale_day,
     sms_reminder_customers,
-    vip_ranking,
+    vip_summary,
 )
 from reports.tables import CreditPaymentTable, CreditReportTable
+from sales.models import SalesPeriod
 
 
 class ReportIndexView(StaffPermissionRequiredMixin, TemplateView):
@@ -262,67 +265,54 @@ class CreditSmsRemindersView(StaffPermissionRequiredMixin, View):
 # --- VIP ---
 
 VIP_PAGE_SIZE = 50
-VIP_CHART_POINTS = 50
 
 
 class VipReportMixin(StaffPermissionRequiredMixin):
-    """The period form and the ranking it asks for (None while the form is refused)."""
+    """The period form and the summary it asks for (None while the form is refused)."""
 
     permission_required = ("sales.view_sale", "customers.change_customer")
 
     @cached_property
     def period_form(self) -> VipPeriodForm:
-        data = {key: self.request.GET.get(key, "") for key in ("date_from", "date_to")}
-        return VipPeriodForm(data if any(data.values()) else None)
+        value = self.request.GET.get("period", "")
+        return VipPeriodForm({"period": value} if value else None, first_sale_day=first_sale_day())
 
     @cached_property
-    def ranking(self) -> dict | None:
-        period = self.period_form.period()
-        return vip_ranking(*period) if period else None
+    def summary(self) -> dict | None:
+        period = self.period_form.chosen_period()
+        return vip_summary(period) if period else None
 
 
 class VipReportView(VipReportMixin, TemplateView):
-    """Customers ranked by revenue over a period: the top 20 %'s share in words, the Pareto
-    curve as a chart and the ranked customers as a table, 50 a page."""
+    """Customers ranked by revenue over a year or a month: the top 20 %'s share in words, the
+    Pareto curve as a chart and the ranked customers as a table, 50 a page."""
 
     template_name = "reports/vip.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        ranking = self.ranking
-        context.update(form=self.period_form, ranking=ranking, chart=None, page_obj=None)
-        if ranking:
-            start, end = ranking["start"], ranking["end"]
-            context["period_query"] = urlencode(
-                {"date_from": start.isoformat(), "date_to": end.isoformat()}
-            )
-            if ranking["rows"]:
-                paginator = Paginator(ranking["rows"], VIP_PAGE_SIZE)
+        summary = self.summary
+        context.update(form=self.period_form, ranking=summary, chart=None, page_obj=None)
+        if summary:
+            context["period_query"] = urlencode({"period": summary["period"].value})
+            if summary["customers"]:
+                paginator = Paginator(VipRanking(summary), VIP_PAGE_SIZE)
                 context["page_obj"] = paginator.get_page(self.request.GET.get("page"))
-                context["chart"] = vip_chart(ranking)
+                context["chart"] = vip_chart(summary)
         return context
 
 
 class VipExportView(VipReportMixin, View):
-    """Every ranked customer of the period as CSV (only the header for a refused period)."""
+    """Every ranked customer of the period as CSV, streamed in rank order (only the header for
+    a refused period)."""
 
     def get(self, request, *args, **kwargs):
-        ranking = self.ranking
-        rows = ranking["rows"] if ranking else []
-        stem = "vip"
-        if ranking:
-            stem = f"vip-{ranking['start']:%Y-%m-%d}-to-{ranking['end']:%Y-%m-%d}"
-        return stream_resource_csv(VipResource(), rows, stem)
-
-
-def vip_chart_ranks(customers: int, top_count: int) -> list[int]:
-    """The ranks the Pareto curve is drawn through: every one for up to 50 customers, else about
-    50 evenly spread, always with the last of the top 20 % and the last customer."""
-    if customers <= VIP_CHART_POINTS:
-        return list(range(1, customers + 1))
-    ranks = {-(-customers * step // VIP_CHART_POINTS) for step in range(1, VIP_CHART_POINTS + 1)}
-    ranks.add(top_count)
-    return sorted(ranks)
+        summary = self.summary
+        if not summary:
+            return stream_resource_csv(VipResource(), [], "vip")
+        return stream_resource_csv(
+            VipResource(), VipRanking(summary), f"vip-{summary['period'].value}"
+        )
 
 
 def _share_label(rank: int, customers: int) -> str:
@@ -330,28 +320,26 @@ def _share_label(rank: int, customers: int) -> str:
     return f"{share:.0f}%" if share == share.to_integral_value() else f"{share:.1f}%"
 
 
-def vip_chart(ranking: dict) -> Chart:
+def vip_period_label(summary: dict) -> str:
+    period = summary["period"]
+    if period.kind == SalesPeriod.YEAR:
+        return f"{period.starts_on:%Y}"
+    return date_format(period.starts_on, "F Y")
+
+
+def vip_chart(summary: dict) -> Chart:
     """The Pareto curve: cumulative share of revenue against the share of customers, ranked."""
-    rows = ranking["rows"]
-    customers = ranking["customers"]
-    ranks = vip_chart_ranks(customers, ranking["top_count"])
+    customers = summary["customers"]
+    curve = summary["curve"]
     chart = Chart(
         element_id="vip",
         kind="line",
-        title=_(
-            "Share of revenue (up) brought by the best customers (across), %(start)s to %(end)s"
-        )
-        % {
-            "start": date_format(ranking["start"], "j M Y"),
-            "end": date_format(ranking["end"], "j M Y"),
-        },
-        labels=["0%", *(_share_label(rank, customers) for rank in ranks)],
+        title=_("Share of revenue (up) brought by the best customers (across), %(period)s")
+        % {"period": vip_period_label(summary)},
+        labels=["0%", *(_share_label(rank, customers) for rank in curve["ranks"])],
         percent=True,
     )
-    return chart.add_series(
-        _("Cumulative share of revenue"),
-        [0, *(rows[rank - 1]["cumulative_share"] for rank in ranks)],
-    )
+    return chart.add_series(_("Cumulative share of revenue"), [0, *curve["shares"]])
 
 
 # --- activity ---

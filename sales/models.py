@@ -215,6 +215,53 @@ class Payment(models.Model):
         return f"{self.get_method_display()} {self.amount}"
 
 
+class SalesPeriod(models.TextChoices):
+    MONTH = "month", _("Month")
+    YEAR = "year", _("Year")
+
+
+class CustomerSalesTotal(models.Model):
+    """A customer's standing (not voided) sales in one calendar month or year, in the shop's
+    time zone: how many and how much.
+
+    Pre-aggregated so the VIP report ranks a year's customers by reading one index range,
+    not millions of sales. Written in the same transaction as each sale and void
+    (sales.services), removed with the customer (their sales become walk-in sales), and
+    rebuilt from the sales by `manage.py rebuild_report_figures`, whose --check proves both
+    ways agree.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.CharField(_("period"), max_length=5, choices=SalesPeriod.choices)
+    starts_on = models.DateField(_("starts on"))
+    visits = models.PositiveIntegerField(_("visits"))
+    revenue = MoneyField(_("revenue"))
+
+    class Meta:
+        verbose_name = _("customer sales total")
+        verbose_name_plural = _("customer sales totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "starts_on", "customer"], name="customer_sales_total_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(visits__gt=0, revenue__gte=0), name="customer_sales_total_positive"
+            ),
+        ]
+        indexes = [
+            # The ranking: a period's customers, best first, read in index order.
+            models.Index(
+                fields=["period", "starts_on", "-revenue", "customer"],
+                name="customer_sales_total_rank_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.period} {self.starts_on}: {self.revenue}"
+
+
 class Invoice(models.Model):
     """A tax invoice for a sale. Numbers run 1, 2, 3... with no gaps (core.sequences).
 

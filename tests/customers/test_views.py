@@ -336,3 +336,14 @@ class TestCreateEditDelete:
     def test_unknown_customer_is_404(self, client, manager):
         client.force_login(manager)
         assert client.get(reverse("customers:customer_detail", args=[424242])).status_code == 404
+
+    def test_details_of_a_customer_written_without_history_still_open(
+        self, client, manager, make_customer
+    ):
+        """A bulk-loaded customer has no history records: the page shows no changes, no 500."""
+        customer = make_customer(name="Bulk Loaded")
+        customer.history.all().delete()
+        client.force_login(manager)
+        response = client.get(reverse("customers:customer_detail", args=[customer.pk]))
+        assert response.status_code == 200
+        assert b"Bulk Loaded" in response.content

@@ -205,6 +205,7 @@ def test_sixteen_tills_lose_no_visit_and_no_shilling(
         assert customer.total_visits == visits[customer.pk], customer.name
         assert customer.total_spent == spent[customer.pk], customer.name
     call_command("rebuild_visit_figures", "--check")
+    call_command("rebuild_report_figures", "--check")  # each customer's month and year
 
     # Credit: the balance is the ledger's sum and the credit sales' sum, never past the limit.
     ledger = dict(
