@@ -14,6 +14,14 @@ class ClusterAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
 
+    # Through the service: the reports' figures move with the cluster's members.
+    def delete_model(self, request, obj):
+        services.cluster_delete(cluster=obj)
+
+    def delete_queryset(self, request, queryset):
+        for cluster in queryset:
+            services.cluster_delete(cluster=cluster)
+
 
 @admin.register(CustomerGroup)
 class CustomerGroupAdmin(admin.ModelAdmin):
@@ -47,6 +55,12 @@ class CustomerAdmin(ExportMixin, SimpleHistoryAdmin):
             services.customer_delete(actor=request.user, customer=obj)
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+
+    def save_related(self, request, form, formsets, change):
+        # Clusters chosen here bypass customer_update: the reports' figures follow them.
+        before = services.customer_cluster_ids(form.instance) if change else []
+        super().save_related(request, form, formsets, change)
+        services.customer_clusters_changed(customer=form.instance, before=before)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.credit_balance > 0:

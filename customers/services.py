@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from core.money import to_money
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_group_default
+from sales.figures import figures_forget_cluster, figures_forget_customer, figures_move_customer
 from sales.models import Invoice
 
 # Fields a person may set through the forms and services (visit figures and the credit
@@ -65,14 +66,22 @@ def _normalise(fields: dict) -> dict:
     return fields
 
 
+def customer_cluster_ids(customer: Customer) -> list[int]:
+    return list(customer.clusters.values_list("pk", flat=True))
+
+
 def _save(customer: Customer, *, actor, clusters) -> Customer:
     customer._history_user = actor
     customer.full_clean()
     try:
         with transaction.atomic():
+            is_new = customer.pk is None
             customer.save()
             if clusters is not None:
+                before = [] if is_new else customer_cluster_ids(customer)
                 customer.clusters.set(clusters)
+                # A customer's figures count in the clusters they are in now (reports).
+                figures_move_customer(customer, before, customer_cluster_ids(customer))
     except IntegrityError as error:
         # Two people saved the same phone or PIN at the same moment; full_clean could not see it.
         raise ValidationError(
@@ -152,6 +161,7 @@ def customer_delete(*, actor: AbstractBaseUser, customer: Customer) -> None:
         customer_address="",
         customer_tax_pin="",
     )
+    figures_forget_customer(customer)  # their sales become walk-in sales in the reports
     customer._history_user = actor
     customer.delete()
     Customer.history.filter(id=customer_id).update(
@@ -159,3 +169,18 @@ def customer_delete(*, actor: AbstractBaseUser, customer: Customer) -> None:
         phone="",
         **PERSONAL_FIELDS_BLANKED_ON_DELETE,
     )
+
+
+@transaction.atomic
+def cluster_delete(*, cluster: Cluster) -> None:
+    """Delete a cluster. Its members stay customers; those left in no cluster count as "No
+    cluster" in the reports from now on."""
+    figures_forget_cluster(cluster.pk)
+    cluster.delete()
+
+
+@transaction.atomic
+def customer_clusters_changed(*, customer: Customer, before: list[int]) -> None:
+    """Keep the report figures with clusters set outside customer_update (Django admin)."""
+    customer = customer_lock(customer.pk)
+    figures_move_customer(customer, before, customer_cluster_ids(customer))

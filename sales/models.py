@@ -262,6 +262,81 @@ class CustomerSalesTotal(models.Model):
         return f"{self.customer_id} {self.period} {self.starts_on}: {self.revenue}"
 
 
+class SalesSegment(models.TextChoices):
+    CUSTOMERS = "customers", _("All customers")
+    CLUSTER = "cluster", _("A cluster")
+    NO_CLUSTER = "no_cluster", _("No cluster")
+    WALK_IN = "walk_in", _("Walk-in sales")
+
+
+# Each figure is spread over a few rows ("slots", chosen by the sale's id) that the reports add
+# up: sixteen tills selling at once would otherwise all wait for the one row of this month.
+SUMMARY_SLOTS = 8
+
+
+class SalesSummary(models.Model):
+    """The standing sales of one calendar month or year, for one segment of the shop: all
+    customers, one cluster (its members as they are now), customers in no cluster, or
+    walk-ins. What activity by cluster, activity by customer and the dashboard read.
+
+    Written with each sale and void, and when a customer changes cluster or is deleted (their
+    sales become walk-in sales), all in the same transaction (sales.figures); rebuilt from the
+    sales by `manage.py rebuild_report_figures`. A slot's figures may go below zero (a
+    correction lands in slot 0): only their sum means something.
+    """
+
+    period = models.CharField(_("period"), max_length=5, choices=SalesPeriod.choices)
+    starts_on = models.DateField(_("starts on"))
+    segment = models.CharField(_("segment"), max_length=10, choices=SalesSegment.choices)
+    # The cluster's id for the CLUSTER segment, else 0. Not a foreign key: 0 must be unique
+    # alongside real ids for the additive insert; sales.figures removes a deleted cluster's rows.
+    cluster_key = models.PositiveIntegerField(_("cluster"), default=0)
+    slot = models.PositiveSmallIntegerField(_("slot"), default=0)
+    visits = models.IntegerField(_("visits"), default=0)
+    revenue = MoneyField(_("revenue"), default=0)
+    customers = models.IntegerField(_("active customers"), default=0)
+    new_customers = models.IntegerField(_("new customers"), default=0)
+
+    class Meta:
+        verbose_name = _("sales summary")
+        verbose_name_plural = _("sales summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "starts_on", "segment", "cluster_key", "slot"],
+                name="sales_summary_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.starts_on} {self.segment} {self.cluster_key}/{self.slot}"
+
+
+class RevenueBand(models.Model):
+    """How many customers spent within one band of amounts in a calendar month or year, and
+    their revenue: the VIP report's curve and its top 20 % come from these few rows, not from a
+    pass over every customer. Band n holds revenue from REVENUE_BAND_FLOORS[n] up to the next
+    floor (sales.figures). Kept, rebuilt and slotted as SalesSummary."""
+
+    period = models.CharField(_("period"), max_length=5, choices=SalesPeriod.choices)
+    starts_on = models.DateField(_("starts on"))
+    band = models.PositiveSmallIntegerField(_("band"))
+    slot = models.PositiveSmallIntegerField(_("slot"), default=0)
+    customers = models.IntegerField(_("customers"), default=0)
+    revenue = MoneyField(_("revenue"), default=0)
+
+    class Meta:
+        verbose_name = _("revenue band")
+        verbose_name_plural = _("revenue bands")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "starts_on", "band", "slot"], name="revenue_band_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.starts_on} band {self.band}/{self.slot}"
+
+
 class Invoice(models.Model):
     """A tax invoice for a sale. Numbers run 1, 2, 3... with no gaps (core.sequences).
 

@@ -1,7 +1,7 @@
 """Reads over products and sales."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,7 +18,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce, TruncMonth, TruncYear
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -26,7 +26,7 @@ from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO
 from core.roles import ROLES
 from credit.models import CreditEntry, CreditEntryKind
 from customers.models import Customer
-from sales.models import CustomerSalesTotal, Invoice, Product, Sale, SalesPeriod
+from sales.models import Invoice, Product, Sale
 
 VISIT_FIGURES = (
     "first_visit_at",
@@ -84,71 +84,6 @@ def customers_with_stale_visit_figures(*, limit: int = 100) -> list[dict]:
             if len(stale) >= limit:
                 break
     return stale
-
-
-# --- pre-aggregated sales per customer (sales.models.CustomerSalesTotal) ------------------
-
-
-def sales_period_starts(sold_at: datetime) -> dict[str, date]:
-    """The first day of the calendar month and of the year a sale falls in, in the shop's
-    time zone: the CustomerSalesTotal rows it counts in."""
-    day = timezone.localtime(sold_at).date()
-    return {
-        SalesPeriod.MONTH: day.replace(day=1),
-        SalesPeriod.YEAR: day.replace(month=1, day=1),
-    }
-
-
-def sales_totals_from_sales(customer_ids) -> dict[tuple, tuple[int, Decimal]]:
-    """What CustomerSalesTotal should hold for these customers, computed from their standing
-    sales: {(customer id, period, first day): (visits, revenue)}. Two grouped queries."""
-    standing = Sale.objects.filter(customer_id__in=customer_ids, voided_at__isnull=True)
-    expected = {}
-    for period, trunc in ((SalesPeriod.MONTH, TruncMonth), (SalesPeriod.YEAR, TruncYear)):
-        rows = (
-            standing.annotate(starts=trunc("sold_at"))
-            .values_list("customer_id", "starts")
-            .annotate(visits=Count("pk"), revenue=Sum("total"))
-            .order_by()
-        )
-        for customer_id, starts, visits, revenue in rows:
-            expected[(customer_id, period, starts.date())] = (visits, revenue)
-    return expected
-
-
-def customers_with_stale_sales_totals(*, limit: int = 100, batch_size: int = 5000) -> list[dict]:
-    """Customers whose CustomerSalesTotal rows differ from their sales (at most `limit`), each
-    with {(period, first day): (stored, expected)}; missing rows show as None."""
-    stale = []
-    last_pk = 0
-    while len(stale) < limit:
-        ids = list(
-            Customer.objects.filter(pk__gt=last_pk)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
-        last_pk = ids[-1]
-        expected = sales_totals_from_sales(ids)
-        stored = {
-            (customer_id, period, starts_on): (visits, revenue)
-            for customer_id, period, starts_on, visits, revenue in (
-                CustomerSalesTotal.objects.filter(customer_id__in=ids).values_list(
-                    "customer_id", "period", "starts_on", "visits", "revenue"
-                )
-            )
-        }
-        differences: dict[int, dict] = {}
-        for key in stored.keys() | expected.keys():
-            if stored.get(key) != expected.get(key):
-                customer_id, period, starts_on = key
-                differences.setdefault(customer_id, {})[(period, starts_on)] = (
-                    stored.get(key),
-                    expected.get(key),
-                )
-        stale.extend({"pk": pk, "differences": differences[pk]} for pk in sorted(differences))
-    return stale[:limit]
 
 
 def product_by_code(code: str) -> Product | None:

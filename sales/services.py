@@ -5,8 +5,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, ProtectedError, Q
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +20,8 @@ from core.sequences import INVOICE_SEQUENCE, sequence_next
 from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
 from customers.services import customer_lock
+from sales.figures import figures_count_sale, figures_uncount_sale
 from sales.models import (
-    CustomerSalesTotal,
     Invoice,
     Payment,
     PaymentMethod,
@@ -30,7 +30,7 @@ from sales.models import (
     SaleLine,
 )
 from sales.pricing import price_cart
-from sales.selectors import sales_period_starts, sales_totals_from_sales, visit_figures_from_sales
+from sales.selectors import visit_figures_from_sales
 
 MAX_QUANTITY = Decimal("9999999.999")
 
@@ -250,6 +250,7 @@ def _sale_complete(
         )
 
     locked = None
+    first_visit_before = None
     if customer is not None:
         # Locked before anything is read from it: balance, limit and visit figures are written
         # back below, and a second till selling to the same customer waits here.
@@ -304,49 +305,13 @@ def _sale_complete(
         sale=sale, method=payment_method, amount=total, received_at=sold_at, **payment_fields
     )
     if locked is not None:
+        first_visit_before = locked.first_visit_at
         _count_visit(locked, sale)
-        _sales_totals_add(sale)
         if payment_method == PaymentMethod.CREDIT:
             credit_sale_post(locked_customer=locked, sale=sale, actor=cashier)
+    # Last: its rows are shared with other tills' sales, so they are held the shortest time.
+    figures_count_sale(sale, first_visit_before=first_visit_before)
     return sale
-
-
-def _sales_totals_add(sale: Sale) -> None:
-    """Count the sale in its customer's month and year (CustomerSalesTotal): one statement,
-    an insert that adds to the rows when they exist. The customer's row lock, taken by the
-    caller, orders the sales of one customer."""
-    table = CustomerSalesTotal._meta.db_table
-    rows = [
-        (sale.customer_id, period, starts_on, 1, sale.total)
-        for period, starts_on in sales_period_starts(sale.sold_at).items()
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (customer_id, period, starts_on, visits, revenue)
-            VALUES {", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))}
-            ON CONFLICT (period, starts_on, customer_id) DO UPDATE
-            SET visits = {table}.visits + excluded.visits,
-                revenue = {table}.revenue + excluded.revenue
-            """,
-            [value for row in rows for value in row],
-        )
-
-
-def _sales_totals_remove(sale: Sale) -> None:
-    """Take a voided sale out of its customer's month and year; a row it was the only sale of
-    goes. Called under the customer's row lock."""
-    rows = CustomerSalesTotal.objects.filter(customer_id=sale.customer_id).filter(
-        Q(
-            *[
-                Q(period=period, starts_on=starts_on)
-                for period, starts_on in sales_period_starts(sale.sold_at).items()
-            ],
-            _connector=Q.OR,
-        )
-    )
-    rows.filter(visits=1).delete()
-    rows.update(visits=F("visits") - 1, revenue=F("revenue") - sale.total)
 
 
 def _count_visit(customer: Customer, sale: Sale) -> None:
@@ -385,50 +350,23 @@ def sale_void(*, actor, sale: Sale, reason: str) -> Sale:
     sale.voided_by = actor
     sale.void_reason = reason[:255]
     sale.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    first_visit_before = first_visit_after = None
     if locked_customer is not None:
         if sale.payment_method == PaymentMethod.CREDIT:
             credit_sale_reverse(
                 locked_customer=locked_customer, sale=sale, actor=actor, reason=sale.void_reason
             )
+        first_visit_before = locked_customer.first_visit_at
         Customer.objects.filter(pk=locked_customer.pk).update(**visit_figures_from_sales())
-        _sales_totals_remove(sale)
+        first_visit_after = (
+            Customer.objects.filter(pk=locked_customer.pk)
+            .values_list("first_visit_at", flat=True)
+            .get()
+        )
+    figures_uncount_sale(
+        sale, first_visit_before=first_visit_before, first_visit_after=first_visit_after
+    )
     return sale
-
-
-def sales_totals_rebuild(*, batch_size: int = 5000) -> int:
-    """Rewrite every customer's CustomerSalesTotal rows from their sales; returns how many rows
-    were written. A batch of customers at a time, each batch under their row locks, so a sale
-    at the till waits for its customer's batch rather than being counted twice or lost."""
-    written = 0
-    last_pk = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                Customer.objects.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .select_for_update()
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                return written
-            CustomerSalesTotal.objects.filter(customer_id__in=ids).delete()
-            rows = CustomerSalesTotal.objects.bulk_create(
-                (
-                    CustomerSalesTotal(
-                        customer_id=customer_id,
-                        period=period,
-                        starts_on=starts_on,
-                        visits=visits,
-                        revenue=revenue,
-                    )
-                    for (customer_id, period, starts_on), (visits, revenue) in (
-                        sales_totals_from_sales(ids).items()
-                    )
-                ),
-                batch_size=batch_size,
-            )
-            written += len(rows)
-        last_pk = ids[-1]
 
 
 def visit_figures_rebuild(*, batch_size: int = 5000) -> int:
