@@ -25,7 +25,16 @@ from django.utils.translation import gettext as _
 from core.money import ZERO, to_money
 from credit.selectors import Ageing, ageing_by_customer, end_of_day
 from customers.models import Cluster, Customer
-from sales.models import CustomerSalesTotal, PaymentMethod, Sale, SalesPeriod
+from sales.figures import REVENUE_BAND_FLOORS, revenue_band_ceiling
+from sales.models import (
+    CustomerSalesTotal,
+    PaymentMethod,
+    RevenueBand,
+    Sale,
+    SalesPeriod,
+    SalesSegment,
+    SalesSummary,
+)
 
 # Customers fetched per query when their ids come from the ageing (PostgreSQL's server-side
 # binding takes at most 65,535 parameters per query).
@@ -203,14 +212,9 @@ def vip_top_count(buyers: int) -> int:
     return -(-buyers * VIP_TOP_SHARE // 100)
 
 
-def vip_chart_ranks(customers: int, top_count: int) -> list[int]:
-    """The ranks the Pareto curve is drawn through: every one for up to 50 customers, else about
-    50 evenly spread, always with the last of the top 20 % and the last customer."""
-    if customers <= VIP_CHART_POINTS:
-        return list(range(1, customers + 1))
-    ranks = {-(-customers * step // VIP_CHART_POINTS) for step in range(1, VIP_CHART_POINTS + 1)}
-    ranks.add(top_count)
-    return sorted(ranks)
+def summary_rows(period: VipPeriod) -> QuerySet[SalesSummary]:
+    """The SalesSummary rows of a period (every slot: add them up)."""
+    return SalesSummary.objects.filter(period=period.kind, starts_on=period.starts_on)
 
 
 def first_sale_day() -> date | None:
@@ -224,7 +228,8 @@ def vip_totals(period: VipPeriod) -> QuerySet[CustomerSalesTotal]:
 
 
 def _revenue_at_ranks(period: VipPeriod, ranks: list[int]) -> dict[int, Decimal]:
-    """{rank: revenue of the customers ranked 1 to rank}: one pass down the ranking index."""
+    """{rank: revenue of the customers ranked 1 to rank}: one window pass down the ranking
+    index, for a period with few customers."""
     if not ranks:
         return {}
     ranked = (
@@ -239,42 +244,91 @@ def _revenue_at_ranks(period: VipPeriod, ranks: list[int]) -> dict[int, Decimal]
     return {rank: to_money(running) for rank, running in ranked}
 
 
+class RevenueBands:
+    """A period's customers counted by how much they spent (sales.models.RevenueBand), best
+    band first: how much the best n customers brought, read from the bands above the n-th
+    customer plus one bounded range of the ranking index inside the n-th's band."""
+
+    def __init__(self, period: VipPeriod):
+        self.period = period
+        rows = (
+            RevenueBand.objects.filter(period=period.kind, starts_on=period.starts_on)
+            .values_list("band")
+            .annotate(Sum("customers"), Sum("revenue"))
+            .order_by("-band")
+        )
+        self.bands = [(band, count, to_money(revenue)) for band, count, revenue in rows if count]
+        self.customers = sum(count for _band, count, _revenue in self.bands)
+        self.revenue = sum((revenue for _band, _count, revenue in self.bands), ZERO)
+
+    def boundaries(self) -> list[tuple[int, Decimal]]:
+        """(rank, revenue of ranks 1..rank) at the last customer of each band."""
+        points, rank, running = [], 0, ZERO
+        for _band, count, revenue in self.bands:
+            rank += count
+            running += revenue
+            points.append((rank, running))
+        return points
+
+    def revenue_of_best(self, count: int) -> Decimal:
+        """What the `count` best customers of the period brought."""
+        rank, running = 0, ZERO
+        for band, band_count, band_revenue in self.bands:
+            if rank + band_count <= count:
+                rank += band_count
+                running += band_revenue
+                continue
+            if count > rank:
+                inside = vip_totals(self.period).filter(revenue__gte=REVENUE_BAND_FLOORS[band])
+                ceiling = revenue_band_ceiling(band)
+                if ceiling is not None:
+                    inside = inside.filter(revenue__lt=ceiling)
+                best = inside.order_by(*RANK_ORDER)[: count - rank]
+                running += to_money(best.aggregate(revenue=Sum("revenue"))["revenue"] or ZERO)
+            break
+        return running
+
+
 def vip_summary(period: VipPeriod) -> dict:
     """The period's customers, their revenue and visits, the walk-in sales beside them, the
     share the top 20 % brought, and the Pareto curve: {"ranks": [...], "shares": [...]},
-    cumulative share of revenue (per cent, to 0.01) at each charted rank."""
-    figures = vip_totals(period).aggregate(
-        customers=Count("pk"), revenue=Sum("revenue"), visits=Sum("visits")
-    )
-    customers = figures["customers"]
-    total = to_money(figures["revenue"] or ZERO)
-    walk_in = Sale.objects.filter(
-        customer__isnull=True,
-        voided_at__isnull=True,
-        sold_at__gte=start_of_day(period.starts_on),
-        sold_at__lt=end_of_day(period.ends_on),
-    ).aggregate(revenue=Sum("total"), sales=Count("pk"))
-    walk_in_revenue = to_money(walk_in["revenue"] or ZERO)
+    cumulative share of revenue (per cent, to 0.01) at each rank drawn: every customer's when
+    there are at most 50, else the last of each revenue band's and the last of the top 20 %.
+    Five queries at most, whatever the number of sales."""
+    bands = RevenueBands(period)
+    customers, total = bands.customers, bands.revenue
+    segments = {
+        segment: (visits or 0, to_money(revenue or ZERO))
+        for segment, visits, revenue in summary_rows(period)
+        .filter(segment__in=[SalesSegment.CUSTOMERS, SalesSegment.WALK_IN])
+        .values_list("segment")
+        .annotate(Sum("visits"), Sum("revenue"))
+        .order_by()
+    }
+    visits, _revenue = segments.get(SalesSegment.CUSTOMERS, (0, ZERO))
+    walk_in_sales, walk_in_revenue = segments.get(SalesSegment.WALK_IN, (0, ZERO))
     top_count = vip_top_count(customers)
-    ranks = vip_chart_ranks(customers, top_count)
-    running = _revenue_at_ranks(period, ranks)
+    if customers <= VIP_CHART_POINTS:
+        running = _revenue_at_ranks(period, list(range(1, customers + 1)))
+    else:
+        running = dict(bands.boundaries())
+        running[top_count] = bands.revenue_of_best(top_count)
+    ranks = sorted(running)
     return {
         "period": period,
         "start": period.starts_on,
         "end": period.ends_on,
         "customers": customers,
         "revenue": total,
-        "visits": figures["visits"] or 0,
+        "visits": visits,
         "walk_in_revenue": walk_in_revenue,
-        "walk_in_sales": walk_in["sales"],
+        "walk_in_sales": walk_in_sales,
         "walk_in_share": _percent(walk_in_revenue, total + walk_in_revenue),
         "top_percent": VIP_TOP_SHARE,
         "top_count": top_count,
         "top_share": _percent(running[top_count], total) if customers else ZERO,
-        "curve": {
-            "ranks": ranks,
-            "shares": [_percent(running[rank], total) for rank in ranks],
-        },
+        "curve": {"ranks": ranks, "shares": [_percent(running[rank], total) for rank in ranks]},
+        "bands": bands,
     }
 
 
@@ -305,6 +359,7 @@ class VipRanking(Sequence):
         self.period = summary["period"]
         self.customers = summary["customers"]
         self.total = summary["revenue"]
+        self.bands = summary["bands"]
 
     def __len__(self) -> int:
         return self.customers
@@ -316,9 +371,7 @@ class VipRanking(Sequence):
         if start >= stop:
             return []
         ranked = vip_totals(self.period).order_by(*RANK_ORDER)
-        running = ZERO
-        if start:
-            running = to_money(ranked[:start].aggregate(revenue=Sum("revenue"))["revenue"])
+        running = self.bands.revenue_of_best(start) if start else ZERO
         rows = []
         for rank, row in enumerate(ranked.values(*VIP_ROW_FIELDS)[start:stop], start=start + 1):
             running += row["revenue"]
