@@ -1,12 +1,12 @@
 """django-filter FilterSets and forms for the credit reports."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,8 +16,9 @@ from credit.models import CreditPayment, CreditPaymentMethod
 from credit.selectors import BUCKETS, ageing_by_customer
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_search
-from reports.selectors import VipPeriod
+from reports.selectors import ReportPeriod
 from sales.filters import SaleFilterForm, StaffChoiceFilter, shop_day_start
+from sales.models import CustomerSalesTotal, SalesPeriod
 from sales.selectors import sale_cashier_choices
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -152,112 +153,60 @@ class CreditPaymentFilterSet(django_filters.FilterSet):
 
 
 # --- report periods (VIP, activity) ---
+# Reports over sales cover a calendar year or month: the figures kept with the sales
+# (sales.figures) are per month and per year, so any of them reads a few rows.
 
 REPORT_EARLIEST = date(2000, 1, 1)
 
 
-def years_later(day: date, years: int) -> date:
-    """The same day `years` later (28 February for a 29 February that does not exist)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
 class ReportPeriodForm(forms.Form):
-    """A report's period, "from" and "to" both included, in Africa/Nairobi. Either may be left
-    empty for the report's default. Refused with a message: reversed, before the shop's records
-    (2000), ending after today, or longer than `max_years`."""
-
-    max_years = 3
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
-
-    def fill_defaults(self, date_from: date | None, date_to: date | None) -> tuple[date, date]:
-        raise NotImplementedError
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        start, end = self.fill_defaults(cleaned.get("date_from"), cleaned.get("date_to"))
-        if end < start:
-            raise ValidationError(
-                _(
-                    "The period ends before it starts: the “to” date is before the “from” date. "
-                    "Swap them or pick again."
-                ),
-                code="period_reversed",
-            )
-        if start < REPORT_EARLIEST:
-            raise ValidationError(
-                _("The shop's records start in 2000: pick dates from 1 January 2000 on."),
-                code="period_too_early",
-            )
-        if end > timezone.localdate():
-            raise ValidationError(
-                _("The report cannot look ahead: pick today or an earlier day."),
-                code="period_in_future",
-            )
-        if end > years_later(start, self.max_years):
-            raise ValidationError(
-                _("Pick a period of at most %(years)d years.") % {"years": self.max_years},
-                code="period_too_long",
-            )
-        # Kept beside cleaned_data, not in it: a FilterSet reads every cleaned_data key as a filter.
-        self.bounds = (start, end)
-        return cleaned
-
-    def period(self) -> tuple[date, date] | None:
-        """(start, end) when the form is usable, else None. Unbound: the default period."""
-        if not self.is_bound:
-            return self.fill_defaults(None, None)
-        if not self.is_valid():
-            return None
-        return self.bounds
-
-
-class VipPeriodForm(forms.Form):
-    """The VIP report's period: a calendar year or month, chosen from a list that runs from this
-    month back to the first sale; this year unless chosen. Anything else (a typed URL, a month
-    to come) is refused with a message."""
+    """A report's period: a calendar year or month, chosen from a list that runs from this
+    month back to the first sale; this year (or this month, `default`) unless chosen.
+    Anything else (a typed URL, a month to come) is refused with a message."""
 
     period = forms.ChoiceField(label=_("Period"), required=False)
 
-    def __init__(self, *args, first_sale_day: date | None, **kwargs):
+    def __init__(
+        self, *args, first_sale_day: date | None, default: str = SalesPeriod.YEAR, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.today = timezone.localdate()
-        self.fields["period"].choices = vip_period_choices(self.today, first_sale_day)
+        self.default = default
+        self.fields["period"].choices = report_period_choices(self.today, first_sale_day)
+        self.fields["period"].initial = self.default_period().value  # shown selected
         self.fields["period"].error_messages["invalid_choice"] = _(
             "Pick a year or a month from the list: %(value)s is not one the shop has sales for."
         )
 
-    def chosen_period(self) -> VipPeriod | None:
-        """The chosen period; this year when none was chosen; None while refused."""
+    def default_period(self) -> ReportPeriod:
+        if self.default == SalesPeriod.MONTH:
+            return ReportPeriod.of_month(self.today.year, self.today.month)
+        return ReportPeriod.of_year(self.today.year)
+
+    def chosen_period(self) -> ReportPeriod | None:
+        """The chosen period; the default when none was chosen; None while refused."""
         if not self.is_bound:
-            return VipPeriod.of_year(self.today.year)
+            return self.default_period()
         if not self.is_valid():
             return None
-        return vip_period_from_value(self.cleaned_data["period"]) or VipPeriod.of_year(
-            self.today.year
-        )
+        return report_period_from_value(self.cleaned_data["period"]) or self.default_period()
 
 
-def vip_period_from_value(value: str) -> VipPeriod | None:
+def report_period_from_value(value: str) -> ReportPeriod | None:
     """ "2026" -> the year 2026, "2026-11" -> November 2026, anything else -> None."""
     try:
         if len(value) == 4:
-            return VipPeriod.of_year(int(value))
+            return ReportPeriod.of_year(int(value))
         if len(value) == 7 and value[4] == "-":
-            return VipPeriod.of_month(int(value[:4]), int(value[5:]))
+            return ReportPeriod.of_month(int(value[:4]), int(value[5:]))
     except ValueError:
         return None
     return None
 
 
-def vip_period_choices(today: date, first_sale_day: date | None) -> list:
+def report_period_choices(today: date, first_sale_day: date | None) -> list:
     """Each year from this one back to the first sale's, then each year's months, newest
-    first: [(value, label)] and [(year, [(value, label), ...])] groups for a <select>."""
+    first: [(group label, [(value, label), ...])] for a <select>."""
     first_year = max((first_sale_day or today).year, REPORT_EARLIEST.year)
     years = range(today.year, first_year - 1, -1)
     choices = [
@@ -287,69 +236,50 @@ def vip_period_choices(today: date, first_sale_day: date | None) -> list:
     return choices
 
 
-# --- activity ---
-# The period of the activity reports (reports.selectors.customer_activity, activity_by_cluster):
-# "from" and "to" inclusive, in Africa/Nairobi; the last 30 days unless chosen.
-
-ACTIVITY_DEFAULT_DAYS = 30
-
-
-class ActivityPeriodForm(ReportPeriodForm):
-    """The activity reports' period: "to" defaults to today, "from" to 29 days before "to";
-    at most 3 years."""
-
-    max_years = 3
-
-    def fill_defaults(self, date_from, date_to):
-        return activity_period({"date_from": date_from, "date_to": date_to})
-
-
-def activity_period(cleaned_data) -> tuple[date, date]:
-    """(first day, last day) of a valid period form's data, the defaults filled in."""
-    end = cleaned_data.get("date_to") or timezone.localdate()
-    start = cleaned_data.get("date_from") or end - timedelta(days=ACTIVITY_DEFAULT_DAYS - 1)
-    return start, end
-
-
 class ActivityCustomerFilterSet(django_filters.FilterSet):
-    """The period and a cluster. The queryset it is given is every customer; `filter_queryset`
-    narrows it to the cluster's, then keeps those with a visit in the period, with their figures
-    (reports.selectors.customer_activity). Always bound (the view passes the GET data, even
-    empty), so the default period applies on a first visit too."""
+    """The period (this month unless chosen) and a cluster. The queryset it is given is the
+    period's customer totals; it is replaced in filter_queryset by the chosen period's."""
 
-    date_from = django_filters.DateFilter(
-        label=_("From"), method="filter_period", widget=DATE_INPUT
-    )
-    date_to = django_filters.DateFilter(label=_("To"), method="filter_period", widget=DATE_INPUT)
+    period = django_filters.CharFilter(label=_("Period"), method="filter_nothing")
     cluster = django_filters.ModelChoiceFilter(
         label=_("Cluster"),
-        method="filter_cluster",
+        method="filter_nothing",
         queryset=Cluster.objects.all(),
         empty_label=_("All clusters"),
     )
 
     class Meta:
-        model = Customer
-        form = ActivityPeriodForm
-        fields = ["date_from", "date_to", "cluster"]
+        model = CustomerSalesTotal
+        fields = ["period", "cluster"]
 
-    def filter_period(self, queryset, name, value):
-        return queryset  # applied last, in filter_queryset: it decides the figures
+    def __init__(self, data=None, *args, first_sale_day: date | None, **kwargs):
+        self.period_form = ReportPeriodForm(
+            {"period": data.get("period")} if data and data.get("period") else None,
+            first_sale_day=first_sale_day,
+            default=SalesPeriod.MONTH,
+        )
+        if data is not None and not data.get("period"):
+            # The default period, written in, so the list shows it chosen.
+            data = data.copy()
+            data["period"] = self.period_form.default_period().value
+        super().__init__(data, *args, **kwargs)
+        self.form.fields["period"] = self.period_form.fields["period"]
 
-    def filter_cluster(self, queryset, name, value):
-        return in_cluster(queryset, value)
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # both decide the rows in filter_queryset
+
+    def is_valid(self):
+        return super().is_valid() and self.period_form.chosen_period() is not None
 
     @property
-    def period(self) -> tuple[date, date]:
-        return activity_period(self.form.cleaned_data)
+    def chosen_period(self) -> ReportPeriod:
+        return self.period_form.chosen_period()
+
+    @property
+    def chosen_cluster(self) -> Cluster | None:
+        return self.form.cleaned_data.get("cluster")
 
     def filter_queryset(self, queryset):
         from reports.selectors import customer_activity
 
-        return customer_activity(super().filter_queryset(queryset), *self.period)
-
-
-def in_cluster(customers: QuerySet, cluster) -> QuerySet:
-    """The customers in `cluster`, as EXISTS: no join that would repeat a customer's sales."""
-    members = Customer.clusters.through.objects.filter(customer=OuterRef("pk"), cluster=cluster)
-    return customers.filter(Exists(members))
+        return customer_activity(self.chosen_period, self.chosen_cluster)

@@ -11,6 +11,7 @@ from import_export import fields, resources
 from credit.models import CreditPayment
 from credit.selectors import Ageing
 from customers.models import Customer
+from sales.models import CustomerSalesTotal
 
 
 def _money(value) -> str:
@@ -200,30 +201,34 @@ class VipResource(resources.Resource):
 
 # --- activity ---
 class ActivityCustomerResource(resources.ModelResource):
-    """The activity-by-customer table's columns, in its order (reports.selectors.
-    customer_activity annotates visits and revenue)."""
+    """The activity-by-customer table's columns, in its order (CustomerSalesTotal rows with
+    their customer, reports.selectors.customer_activity)."""
 
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    name = fields.Field(attribute="customer__name", column_name=_("Name"))
+    phone = fields.Field(column_name=_("Phone"))
     visits = fields.Field(attribute="visits", column_name=_("Visits"))
     revenue = fields.Field(column_name=_("Revenue"))
     average_basket = fields.Field(column_name=_("Average basket"))
     first_visit = fields.Field(column_name=_("First visit"))
 
     class Meta:
-        model = Customer
-        fields = ("name", "visits", "revenue", "average_basket", "first_visit")
+        model = CustomerSalesTotal
+        fields = ("name", "phone", "visits", "revenue", "average_basket", "first_visit")
         export_order = fields
 
-    def dehydrate_revenue(self, customer):
-        return _money(customer.revenue)
+    def dehydrate_phone(self, total):
+        return str(total.customer.phone or "")
 
-    def dehydrate_average_basket(self, customer):
+    def dehydrate_revenue(self, total):
+        return _money(total.revenue)
+
+    def dehydrate_average_basket(self, total):
         from reports.selectors import average_basket
 
-        return _money(average_basket(customer.revenue, customer.visits))
+        return _money(average_basket(total.revenue, total.visits))
 
-    def dehydrate_first_visit(self, customer):
-        return _local_date(customer.first_visit_at)
+    def dehydrate_first_visit(self, total):
+        return _local_date(total.customer.first_visit_at)
 
 
 class ActivityClusterResource(resources.Resource):

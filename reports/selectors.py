@@ -8,17 +8,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Count,
-    DateField,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
     Window,
 )
 from django.db.models.expressions import RowRange
-from django.db.models.functions import RowNumber, TruncDate, TruncWeek
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,13 +97,12 @@ def sms_reminder_customers(as_of: date) -> list[Customer]:
 
 
 # --- The dashboard -------------------------------------------------------------------------------
-# Four figures for the back office's home page, each one bounded query (PERFORMANCE: under 300 ms
-# at 1M customers and 10M sales): today's sales and the top clusters read a range of the sold_at
-# index, customers added this week a range of the created_at index; credit outstanding is the sum
-# of the stored balances (as credit.selectors.outstanding_total).
+# Four figures for the back office's home page, each bounded (PERFORMANCE: under 300 ms at 1M
+# customers and 10M sales): today's sales read a range of the sold_at index, customers added this
+# week a range of the created_at index, the top clusters this month's summary rows
+# (sales.figures); credit outstanding is the sum of the stored balances.
 
 TOP_CLUSTERS = 5
-TOP_CLUSTER_DAYS = 30  # today and the 29 days before it
 
 
 def start_of_day(day: date):
@@ -112,7 +112,7 @@ def start_of_day(day: date):
 
 def dashboard_figures(today: date) -> dict:
     """Today's sales, credit outstanding, customers added this week and the top clusters by
-    revenue over the last 30 days; voided sales count nowhere. Money is Decimal."""
+    revenue this month; voided sales count nowhere. Money is Decimal."""
     standing = Sale.objects.filter(voided_at__isnull=True)
     sales_today = standing.filter(
         sold_at__gte=start_of_day(today), sold_at__lt=end_of_day(today)
@@ -126,22 +126,20 @@ def dashboard_figures(today: date) -> dict:
     )
     week_start = today - timedelta(days=today.weekday())  # Monday
     added_this_week = Customer.objects.filter(created_at__gte=start_of_day(week_start)).count()
-    period_start = today - timedelta(days=TOP_CLUSTER_DAYS - 1)
+    this_month = ReportPeriod.of_month(today.year, today.month)
+    top_clusters = sorted(
+        (row for row in activity_by_cluster(this_month)["clusters"] if row["key"] != "none"),
+        key=lambda row: (-row["revenue"], row["label"]),
+    )
     top_clusters = [
         {
-            "pk": row["customer__clusters"],
-            "name": row["customer__clusters__name"],
-            "revenue": to_money(row["revenue"]),
-            "customers": row["customers"],
+            "pk": row["key"],
+            "name": row["label"],
+            "revenue": row["revenue"],
+            "customers": row["active"],
         }
-        for row in standing.filter(
-            sold_at__gte=start_of_day(period_start),
-            sold_at__lt=end_of_day(today),
-            customer__clusters__isnull=False,
-        )
-        .values("customer__clusters", "customer__clusters__name")
-        .annotate(revenue=Sum("total"), customers=Count("customer", distinct=True))
-        .order_by("-revenue", "customer__clusters__name")[:TOP_CLUSTERS]
+        for row in top_clusters[:TOP_CLUSTERS]
+        if row["revenue"] > 0
     ]
     return {
         "today": today,
@@ -152,7 +150,7 @@ def dashboard_figures(today: date) -> dict:
         "customers_owing": credit["owing"],
         "week_start": week_start,
         "customers_added_this_week": added_this_week,
-        "period_start": period_start,
+        "this_month": this_month,
         "top_clusters": top_clusters,
     }
 
@@ -171,7 +169,7 @@ RANK_ORDER = (F("revenue").desc(), F("customer_id").asc())
 
 
 @dataclass(frozen=True)
-class VipPeriod:
+class ReportPeriod:
     """A calendar year or month, in the shop's time zone."""
 
     kind: str  # sales.models.SalesPeriod
@@ -193,11 +191,11 @@ class VipPeriod:
         return f"{self.starts_on:%Y-%m}"
 
     @classmethod
-    def of_year(cls, year: int) -> "VipPeriod":
+    def of_year(cls, year: int) -> "ReportPeriod":
         return cls(SalesPeriod.YEAR, date(year, 1, 1))
 
     @classmethod
-    def of_month(cls, year: int, month: int) -> "VipPeriod":
+    def of_month(cls, year: int, month: int) -> "ReportPeriod":
         return cls(SalesPeriod.MONTH, date(year, month, 1))
 
 
@@ -212,7 +210,7 @@ def vip_top_count(buyers: int) -> int:
     return -(-buyers * VIP_TOP_SHARE // 100)
 
 
-def summary_rows(period: VipPeriod) -> QuerySet[SalesSummary]:
+def summary_rows(period: ReportPeriod) -> QuerySet[SalesSummary]:
     """The SalesSummary rows of a period (every slot: add them up)."""
     return SalesSummary.objects.filter(period=period.kind, starts_on=period.starts_on)
 
@@ -223,11 +221,11 @@ def first_sale_day() -> date | None:
     return timezone.localdate(first) if first else None
 
 
-def vip_totals(period: VipPeriod) -> QuerySet[CustomerSalesTotal]:
+def vip_totals(period: ReportPeriod) -> QuerySet[CustomerSalesTotal]:
     return CustomerSalesTotal.objects.filter(period=period.kind, starts_on=period.starts_on)
 
 
-def _revenue_at_ranks(period: VipPeriod, ranks: list[int]) -> dict[int, Decimal]:
+def _revenue_at_ranks(period: ReportPeriod, ranks: list[int]) -> dict[int, Decimal]:
     """{rank: revenue of the customers ranked 1 to rank}: one window pass down the ranking
     index, for a period with few customers."""
     if not ranks:
@@ -249,7 +247,7 @@ class RevenueBands:
     band first: how much the best n customers brought, read from the bands above the n-th
     customer plus one bounded range of the ranking index inside the n-th's band."""
 
-    def __init__(self, period: VipPeriod):
+    def __init__(self, period: ReportPeriod):
         self.period = period
         rows = (
             RevenueBand.objects.filter(period=period.kind, starts_on=period.starts_on)
@@ -289,7 +287,7 @@ class RevenueBands:
         return running
 
 
-def vip_summary(period: VipPeriod) -> dict:
+def vip_summary(period: ReportPeriod) -> dict:
     """The period's customers, their revenue and visits, the walk-in sales beside them, the
     share the top 20 % brought, and the Pareto curve: {"ranks": [...], "shares": [...]},
     cumulative share of revenue (per cent, to 0.01) at each rank drawn: every customer's when
@@ -388,96 +386,20 @@ class VipRanking(Sequence):
 
 
 # --- activity ---
-# Activity by customer and by cluster over a period (reports.views.ActivityBy*View). A visit is a
-# standing (not voided) sale with a customer; revenue the sum of their totals; average basket
-# revenue / visits. Every query reads a range of the sold_at index (or, for new customers, of
-# first_visit_at's), never the whole of the sales.
+# Activity by customer and by cluster over a calendar month or year (reports.views.ActivityBy*).
+# A visit is a standing (not voided) sale with a customer; revenue the sum of their totals;
+# average basket revenue / visits. Every figure comes from the report figures kept with the
+# sales (sales.figures): the summary rows of the period and the customers' period totals.
 
-WEEKLY_AFTER_DAYS = 92  # longer periods are charted per week
-
-
-def activity_sales(start: date, end: date) -> QuerySet[Sale]:
-    """Standing sales from the start of `start` to the end of `end` (Africa/Nairobi)."""
-    return Sale.objects.filter(
-        voided_at__isnull=True, sold_at__gte=start_of_day(start), sold_at__lt=end_of_day(end)
-    )
-
-
-def first_visits_in(start: date, end: date) -> QuerySet[Customer]:
-    """Customers whose first visit falls in the period: the period's new customers."""
-    return Customer.objects.filter(
-        first_visit_at__gte=start_of_day(start), first_visit_at__lt=end_of_day(end)
-    )
-
-
-def customer_activity(customers: QuerySet[Customer], start: date, end: date) -> QuerySet[Customer]:
-    """The `customers` with at least one visit in the period, each with `visits`, `revenue` and
-    `average_basket` (for sorting; pages show revenue / visits rounded to the cent). One
-    grouped query over the period's sales joined to their customers."""
-    return customers.filter(
-        sales__voided_at__isnull=True,
-        sales__sold_at__gte=start_of_day(start),
-        sales__sold_at__lt=end_of_day(end),
-    ).annotate(
-        visits=Count("sales"),
-        revenue=Sum("sales__total"),
-        average_basket=ExpressionWrapper(
-            F("revenue") / F("visits"), output_field=DecimalField(max_digits=14, decimal_places=2)
-        ),
-    )
+ACTIVITY_TREND_MONTHS = 12
 
 
 def average_basket(revenue, visits) -> Decimal:
     return to_money(revenue / visits) if visits else ZERO
 
 
-def activity_totals(sales: QuerySet[Sale], new_customers: QuerySet[Customer]) -> dict:
-    """Visits, revenue, active customers, new customers and average basket of `sales` (each
-    sale once) and `new_customers` (each customer once): two queries."""
-    figures = sales.aggregate(
-        visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True)
-    )
-    revenue = figures["revenue"] or ZERO
-    return {
-        "visits": figures["visits"],
-        "revenue": to_money(revenue),
-        "active": figures["active"],
-        "new": new_customers.count(),
-        "average_basket": average_basket(revenue, figures["visits"]),
-    }
-
-
-def revenue_over_time(sales: QuerySet[Sale], start: date, end: date) -> list[dict]:
-    """Revenue and visits per day of the period (per week, Monday first, past 92 days), every
-    day or week listed, empty ones as zeros: one grouped query."""
-    weekly = (end - start).days + 1 > WEEKLY_AFTER_DAYS
-    bucket = TruncWeek if weekly else TruncDate
-    totals = {
-        row["when"]: row
-        for row in sales.annotate(when=bucket("sold_at", output_field=DateField()))
-        .values("when")
-        .annotate(revenue=Sum("total"), visits=Count("pk"))
-        .order_by()
-    }
-    first = start - timedelta(days=start.weekday()) if weekly else start
-    step = timedelta(days=7 if weekly else 1)
-    rows = []
-    day = first
-    while day <= end:
-        row = totals.get(day, {})
-        rows.append(
-            {
-                "when": day,
-                "weekly": weekly,
-                "visits": row.get("visits", 0),
-                "revenue": to_money(row.get("revenue") or ZERO),
-            }
-        )
-        day += step
-    return rows
-
-
-def _activity_row(key, label: str, figures: dict, new: int) -> dict:
+def _activity_row(key, label: str, figures: dict | None) -> dict:
+    figures = figures or {}
     revenue = figures.get("revenue") or ZERO
     visits = figures.get("visits") or 0
     return {
@@ -486,61 +408,117 @@ def _activity_row(key, label: str, figures: dict, new: int) -> dict:
         "visits": visits,
         "revenue": to_money(revenue),
         "active": figures.get("active") or 0,
-        "new": new,
+        "new": figures.get("new") or 0,
         "average_basket": average_basket(revenue, visits),
     }
 
 
-def activity_by_cluster(start: date, end: date) -> dict:
-    """One row per cluster (a customer in two clusters counts in both), a "No cluster" row when
-    customers without one visited, the walk-in sales and a total that counts each sale and
-    each customer once. Seven queries whatever the number of sales."""
-    sales = activity_sales(start, end)
-    new = first_visits_in(start, end)
-    per_cluster = {
-        row["customer__clusters"]: row
-        for row in sales.filter(customer__clusters__isnull=False)
-        .values("customer__clusters")
-        .annotate(visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True))
-        .order_by()
-    }
-    new_per_cluster = {
-        row["clusters"]: row["new"]
-        for row in new.filter(clusters__isnull=False)
-        .values("clusters")
-        .annotate(new=Count("pk"))
-        .order_by()
-    }
-    clusters = [
-        _activity_row(
-            cluster.pk,
-            cluster.name,
-            per_cluster.get(cluster.pk, {}),
-            new_per_cluster.get(cluster.pk, 0),
+def _summary_figures(rows: QuerySet[SalesSummary]) -> dict[tuple[str, int], dict]:
+    """{(segment, cluster key): {visits, revenue, active, new}}, the slots added up."""
+    return {
+        (segment, cluster_key): {
+            "visits": visits,
+            "revenue": revenue,
+            "active": active,
+            "new": new,
+        }
+        for segment, cluster_key, visits, revenue, active, new in rows.values_list(
+            "segment", "cluster_key"
         )
-        for cluster in Cluster.objects.order_by("name", "pk")
+        .annotate(Sum("visits"), Sum("revenue"), Sum("customers"), Sum("new_customers"))
+        .order_by()
+    }
+
+
+def activity_by_cluster(period: ReportPeriod) -> dict:
+    """One row per cluster (a customer in two clusters counts in both; each customer in the
+    clusters they are in now), a "No cluster" row when customers without one visited, the
+    walk-in sales and a total that counts each sale and each customer once. Two queries."""
+    figures = _summary_figures(summary_rows(period))
+    clusters = [
+        _activity_row(pk, name, figures.get((SalesSegment.CLUSTER, pk)))
+        for pk, name in Cluster.objects.order_by("name", "pk").values_list("pk", "name")
     ]
-    no_cluster = _activity_row(
-        "none",
-        _("No cluster"),
-        sales.filter(customer__isnull=False, customer__clusters__isnull=True).aggregate(
-            visits=Count("pk"), revenue=Sum("total"), active=Count("customer", distinct=True)
-        ),
-        new.filter(clusters__isnull=True).count(),
-    )
+    no_cluster = _activity_row("none", _("No cluster"), figures.get((SalesSegment.NO_CLUSTER, 0)))
     if no_cluster["visits"] or no_cluster["new"]:
         clusters.append(no_cluster)
-    walk_in = _activity_row(
-        "walk_in",
-        _("Walk-in sales"),
-        sales.filter(customer__isnull=True).aggregate(visits=Count("pk"), revenue=Sum("total")),
-        0,
-    )
-    total = activity_totals(sales, new)
+    walk_in = _activity_row("walk_in", _("Walk-in sales"), figures.get((SalesSegment.WALK_IN, 0)))
+    walk_in["new"] = walk_in["active"] = 0
+    customers = _activity_row("total", _("Total"), figures.get((SalesSegment.CUSTOMERS, 0)))
+    total = {
+        **customers,
+        "visits": customers["visits"] + walk_in["visits"],
+        "revenue": customers["revenue"] + walk_in["revenue"],
+        "average_basket": average_basket(
+            customers["revenue"] + walk_in["revenue"], customers["visits"] + walk_in["visits"]
+        ),
+    }
     return {
-        "start": start,
-        "end": end,
+        "period": period,
+        "start": period.starts_on,
+        "end": period.ends_on,
         "clusters": clusters,
         "walk_in": walk_in,
-        "total": {"key": "total", "label": _("Total"), **total},
+        "total": total,
     }
+
+
+def _segment(cluster: Cluster | None) -> dict:
+    if cluster is None:
+        return {"segment": SalesSegment.CUSTOMERS, "cluster_key": 0}
+    return {"segment": SalesSegment.CLUSTER, "cluster_key": cluster.pk}
+
+
+def activity_totals(period: ReportPeriod, cluster: Cluster | None = None) -> dict:
+    """Visits, revenue, active and new customers and average basket of the period's customer
+    sales (walk-ins left out), or of one cluster's customers: one query."""
+    figures = _summary_figures(summary_rows(period).filter(**_segment(cluster)))
+    return _activity_row("total", _("Total"), next(iter(figures.values()), None))
+
+
+def customer_activity(period: ReportPeriod, cluster: Cluster | None = None):
+    """The customers with a visit in the period (one CustomerSalesTotal row each, with its
+    customer), optionally only a cluster's, best revenue first. `average_basket` annotated."""
+    rows = vip_totals(period).select_related("customer")
+    if cluster is not None:
+        rows = rows.filter(
+            Exists(
+                Customer.clusters.through.objects.filter(
+                    customer_id=OuterRef("customer_id"), cluster=cluster
+                )
+            )
+        )
+    return rows.annotate(
+        average_basket=ExpressionWrapper(
+            F("revenue") / F("visits"), output_field=DecimalField(max_digits=14, decimal_places=2)
+        )
+    ).order_by(*RANK_ORDER)
+
+
+def revenue_by_month(period: ReportPeriod, cluster: Cluster | None = None) -> list[dict]:
+    """Customers' visits and revenue in each month of a year, or in the 12 months up to and
+    including a month, every month listed (empty ones as zeros): one query."""
+    last = period.ends_on.replace(day=1)
+    months = []
+    month = last
+    for _step in range(ACTIVITY_TREND_MONTHS):
+        months.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    months.reverse()
+    totals = {
+        starts_on: (visits, revenue)
+        for starts_on, visits, revenue in SalesSummary.objects.filter(
+            period=SalesPeriod.MONTH, starts_on__in=months, **_segment(cluster)
+        )
+        .values_list("starts_on")
+        .annotate(Sum("visits"), Sum("revenue"))
+        .order_by()
+    }
+    return [
+        {
+            "when": month,
+            "visits": totals.get(month, (0, ZERO))[0] or 0,
+            "revenue": to_money(totals.get(month, (0, ZERO))[1] or ZERO),
+        }
+        for month in months
+    ]

@@ -7,6 +7,7 @@ from core.tables import BaseTable
 from credit.models import CreditPayment
 from customers.models import Customer
 from customers.tables import CashierColumn
+from sales.models import CustomerSalesTotal
 
 MONEY_ATTRS = {"td": {"class": "text-end"}, "th": {"class": "text-end"}}
 
@@ -106,18 +107,29 @@ class CreditPaymentTable(BaseTable):
 
 # --- activity ---
 class ActivityCustomerTable(BaseTable):
-    """Active customers of the period (reports.selectors.customer_activity), most revenue first."""
+    """The period's customers (CustomerSalesTotal rows with their customer), most revenue
+    first; sortable by the figures the ranking indexes keep in order."""
 
-    name = tables.Column(verbose_name=_("Name"), linkify=True)
-    visits = tables.Column(verbose_name=_("Visits"), attrs=MONEY_ATTRS)
-    revenue = MoneyColumn(verbose_name=_("Revenue"))
-    average_basket = MoneyColumn(verbose_name=_("Average basket"))
-    first_visit_at = tables.DateTimeColumn(verbose_name=_("First visit"), format="d M Y")
+    name = tables.Column(
+        verbose_name=_("Name"),
+        accessor="customer__name",
+        linkify=lambda record: record.customer.get_absolute_url(),
+        orderable=False,
+    )
+    visits = tables.Column(verbose_name=_("Visits"), attrs=MONEY_ATTRS, order_by=("-visits",))
+    revenue = MoneyColumn(verbose_name=_("Revenue"), order_by=("-revenue", "customer_id"))
+    average_basket = MoneyColumn(verbose_name=_("Average basket"), orderable=False)
+    first_visit_at = tables.DateTimeColumn(
+        verbose_name=_("First visit"),
+        accessor="customer__first_visit_at",
+        format="d M Y",
+        orderable=False,
+    )
 
     class Meta(BaseTable.Meta):
-        model = Customer
+        model = CustomerSalesTotal
         fields = ("name", "visits", "revenue", "average_basket", "first_visit_at")
-        order_by = ("-revenue",)
+        order_by = ("revenue",)
         empty_text = _("No customer visited in this period.")
 
     def render_average_basket(self, record):

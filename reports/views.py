@@ -20,15 +20,17 @@ from core.money import ZERO
 from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
 from credit.models import CreditPayment
 from credit.selectors import ageing_summary, customers_owing_as_of, outstanding_total
-from customers.models import Customer
 from reports.filters import (
+    ActivityCustomerFilterSet,
     AsOfForm,
     CreditPaymentFilterSet,
     CreditReportFilterSet,
-    VipPeriodForm,
+    ReportPeriodForm,
     requested_as_of,
 )
 from reports.resources import (
+    ActivityClusterResource,
+    ActivityCustomerResource,
     CreditAgeingResource,
     CreditPaymentResource,
     CreditReportResource,
@@ -37,15 +39,19 @@ from reports.resources import (
 )
 from reports.selectors import (
     AgeingForExport,
+    ReportPeriod,
     VipRanking,
+    activity_by_cluster,
+    activity_totals,
     attach_ageing,
     dashboard_figures,
     first_sale_day,
+    revenue_by_month,
     sms_reminder_customers,
     vip_summary,
 )
-from reports.tables import CreditPaymentTable, CreditReportTable
-from sales.models import SalesPeriod
+from reports.tables import ActivityCustomerTable, CreditPaymentTable, CreditReportTable
+from sales.models import CustomerSalesTotal, SalesPeriod
 
 
 class ReportIndexView(StaffPermissionRequiredMixin, TemplateView):
@@ -273,9 +279,8 @@ class VipReportMixin(StaffPermissionRequiredMixin):
     permission_required = ("sales.view_sale", "customers.change_customer")
 
     @cached_property
-    def period_form(self) -> VipPeriodForm:
-        value = self.request.GET.get("period", "")
-        return VipPeriodForm({"period": value} if value else None, first_sale_day=first_sale_day())
+    def period_form(self) -> ReportPeriodForm:
+        return report_period_form(self.request, default=SalesPeriod.YEAR)
 
     @cached_property
     def summary(self) -> dict | None:
@@ -320,13 +325,6 @@ def _share_label(rank: int, customers: int) -> str:
     return f"{share:.0f}%" if share == share.to_integral_value() else f"{share:.1f}%"
 
 
-def vip_period_label(summary: dict) -> str:
-    period = summary["period"]
-    if period.kind == SalesPeriod.YEAR:
-        return f"{period.starts_on:%Y}"
-    return date_format(period.starts_on, "F Y")
-
-
 def vip_chart(summary: dict) -> Chart:
     """The Pareto curve: cumulative share of revenue against the share of customers, ranked."""
     customers = summary["customers"]
@@ -335,7 +333,7 @@ def vip_chart(summary: dict) -> Chart:
         element_id="vip",
         kind="line",
         title=_("Share of revenue (up) brought by the best customers (across), %(period)s")
-        % {"period": vip_period_label(summary)},
+        % {"period": period_label(summary["period"])},
         labels=["0%", *(_share_label(rank, customers) for rank in curve["ranks"])],
         percent=True,
     )
@@ -343,32 +341,35 @@ def vip_chart(summary: dict) -> Chart:
 
 
 # --- activity ---
-# Activity by cluster and by customer over a period (reports.selectors, "activity" section).
+# Activity by cluster and by customer over a month or a year (reports.selectors, "activity").
 # Managers only, as the dashboard: the shop's takings are not a cashier's to read.
 
 ACTIVITY_PERMISSIONS = ("sales.view_sale", "customers.change_customer")
 
 
-def _activity_period_label(start, end) -> str:
-    return f"{date_format(start, 'j M Y')} – {date_format(end, 'j M Y')}"
+def report_period_form(request, *, default: str) -> ReportPeriodForm:
+    value = request.GET.get("period", "")
+    return ReportPeriodForm(
+        {"period": value} if value else None, first_sale_day=first_sale_day(), default=default
+    )
+
+
+def period_label(period: ReportPeriod) -> str:
+    if period.kind == SalesPeriod.YEAR:
+        return f"{period.starts_on:%Y}"
+    return date_format(period.starts_on, "F Y")
 
 
 class ActivityByClusterMixin:
     @cached_property
-    def period_form(self):
-        from reports.filters import ActivityPeriodForm
-
-        return ActivityPeriodForm(self.request.GET)
+    def period_form(self) -> ReportPeriodForm:
+        return report_period_form(self.request, default=SalesPeriod.MONTH)
 
     @cached_property
     def activity(self) -> dict | None:
         """The figures, or None while the period is refused."""
-        from reports.filters import activity_period
-        from reports.selectors import activity_by_cluster
-
-        if not self.period_form.is_valid():
-            return None
-        return activity_by_cluster(*activity_period(self.period_form.cleaned_data))
+        period = self.period_form.chosen_period()
+        return activity_by_cluster(period) if period else None
 
 
 class ActivityByClusterView(ActivityByClusterMixin, StaffPermissionRequiredMixin, TemplateView):
@@ -384,10 +385,11 @@ class ActivityByClusterView(ActivityByClusterMixin, StaffPermissionRequiredMixin
                 element_id="activity-clusters",
                 kind="bar",
                 title=_("Revenue by cluster, %(period)s")
-                % {"period": _activity_period_label(activity["start"], activity["end"])},
+                % {"period": period_label(activity["period"])},
                 labels=[row["label"] for row in activity["clusters"]],
                 money=True,
             ).add_series(_("Revenue"), [row["revenue"] for row in activity["clusters"]])
+            context["period_label"] = period_label(activity["period"])
         context.update(form=self.period_form, activity=activity, chart=chart)
         return context
 
@@ -396,95 +398,62 @@ class ActivityByClusterExportView(ActivityByClusterMixin, StaffPermissionRequire
     permission_required = ACTIVITY_PERMISSIONS
 
     def get(self, request, *args, **kwargs):
-        from reports.resources import ActivityClusterResource
-
         rows, stem = [], "activity-clusters"
         if self.activity:
             activity = self.activity
             rows = [*activity["clusters"], activity["walk_in"], activity["total"]]
-            stem = f"activity-clusters-{activity['start']:%Y-%m-%d}-{activity['end']:%Y-%m-%d}"
+            stem = f"activity-clusters-{activity['period'].value}"
         return stream_resource_csv(ActivityClusterResource(), rows, stem)
 
 
 class ActivityByCustomerView(FilteredTableView):
-    """Active customers of the period, filtered by cluster; the filtered view's totals and its
-    revenue over time come from the same sales (reports.selectors)."""
+    """The customers who visited in the period, filtered by cluster, best revenue first; the
+    totals and the monthly trend of the same customers beside them (reports.selectors)."""
 
     permission_required = ACTIVITY_PERMISSIONS
     template_name = "reports/activity_customers.html"
-
-    def get_filterset_class(self):
-        from reports.filters import ActivityCustomerFilterSet
-
-        return ActivityCustomerFilterSet
-
-    def get_table_class(self):
-        from reports.tables import ActivityCustomerTable
-
-        return ActivityCustomerTable
+    filterset_class = ActivityCustomerFilterSet
+    table_class = ActivityCustomerTable
 
     def get_queryset(self):
-        return Customer.objects.all()
+        return CustomerSalesTotal.objects.none()  # the filterset reads the chosen period's
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         kwargs["data"] = self.request.GET  # bound even when empty: the default period applies
+        kwargs["first_sale_day"] = first_sale_day()
         return kwargs
 
     def get_table_data(self):
         if not self.filterset.is_valid():
-            # No rows, but the figures' columns still there for the table's sort.
-            from reports.filters import activity_period
-            from reports.selectors import customer_activity
-
-            self.object_list = customer_activity(Customer.objects.none(), *activity_period({}))
+            self.object_list = CustomerSalesTotal.objects.none()
         return super().get_table_data()
 
     def get_context_data(self, **kwargs):
-        from reports.filters import in_cluster
-        from reports.selectors import (
-            activity_sales,
-            activity_totals,
-            first_visits_in,
-            revenue_over_time,
-        )
-
         context = super().get_context_data(**kwargs)
-        context.update(totals=None, chart=None, over_time=None)
+        context.update(totals=None, chart=None, trend=None)
         if not self.filterset.is_valid():
             return context
-        start, end = self.filterset.period
-        cluster = self.filterset.form.cleaned_data.get("cluster")
-        sales = activity_sales(start, end).filter(customer__isnull=False)
-        new = first_visits_in(start, end)
-        if cluster is not None:
-            sales = sales.filter(customer__in=in_cluster(Customer.objects.all(), cluster))
-            new = in_cluster(new, cluster)
-        over_time = revenue_over_time(sales, start, end)
-        weekly = over_time[0]["weekly"] if over_time else False
-        labels = [
-            (_("Week of %(day)s") % {"day": date_format(row["when"], "j M")})
-            if weekly
-            else date_format(row["when"], "j M")
-            for row in over_time
-        ]
-        title = _("Customers' revenue per %(unit)s, %(period)s") % {
-            "unit": _("week") if weekly else _("day"),
-            "period": _activity_period_label(start, end),
-        }
+        period = self.filterset.chosen_period
+        cluster = self.filterset.chosen_cluster
+        trend = revenue_by_month(period, cluster)
+        for row in trend:
+            row["label"] = date_format(row["when"], "M Y")
         chart = Chart(
-            element_id="activity-over-time", kind="line", title=title, labels=labels, money=True
-        ).add_series(_("Revenue"), [row["revenue"] for row in over_time])
-        for row, label in zip(over_time, labels, strict=True):
-            row["label"] = label
+            element_id="activity-trend",
+            kind="line",
+            title=_("Customers' revenue per month, the 12 months to the end of %(period)s")
+            % {"period": period_label(period)},
+            labels=[row["label"] for row in trend],
+            money=True,
+        ).add_series(_("Revenue"), [row["revenue"] for row in trend])
         context.update(
-            start=start,
-            end=end,
+            period=period,
+            period_label=period_label(period),
             cluster=cluster,
-            totals=activity_totals(sales, new),
+            totals=activity_totals(period, cluster),
             chart=chart,
-            over_time=over_time,
-            weekly=weekly,
+            trend=trend,
         )
         return context
 
@@ -494,13 +463,8 @@ class ActivityByCustomerExportView(ActivityByCustomerView, FilteredExportView):
 
     permission_required = ACTIVITY_PERMISSIONS
     export_filename = "activity-customers"
+    resource_class = ActivityCustomerResource
 
     def get(self, request, *args, **kwargs):
         self.filterset = self.get_filterset(self.get_filterset_class())
         return super().get(request, *args, **kwargs)
-
-    @property
-    def resource_class(self):
-        from reports.resources import ActivityCustomerResource
-
-        return ActivityCustomerResource

@@ -256,6 +256,11 @@ class CustomerSalesTotal(models.Model):
                 fields=["period", "starts_on", "-revenue", "customer"],
                 name="customer_sales_total_rank_idx",
             ),
+            # The activity table sorted by visits.
+            models.Index(
+                fields=["period", "starts_on", "-visits", "customer"],
+                name="customer_sales_total_visit_idx",
+            ),
         ]
 
     def __str__(self):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from credit.selectors import end_of_day
-from reports.selectors import VipPeriod, VipRanking, vip_summary
+from reports.selectors import ReportPeriod, VipRanking, vip_summary
 from tests.factories import sell
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,7 +53,7 @@ SURNAMES = ["Mutua", "Kilonzo", "Musyoka", "Wambua", "Ndunda"]
 
 TODAY = timezone.localdate()
 LAST_MONTH_END = TODAY.replace(day=1) - timedelta(days=1)
-LAST_MONTH = VipPeriod.of_month(LAST_MONTH_END.year, LAST_MONTH_END.month)
+LAST_MONTH = ReportPeriod.of_month(LAST_MONTH_END.year, LAST_MONTH_END.month)
 MONTH_BEFORE = (LAST_MONTH.starts_on - timedelta(days=1)).replace(day=1)
 
 
@@ -65,7 +65,7 @@ def in_last_month(day: int):
     )
 
 
-def vip_ranking(period: VipPeriod) -> dict:
+def vip_ranking(period: ReportPeriod) -> dict:
     summary = vip_summary(period)
     return {**summary, "rows": list(VipRanking(summary))}
 

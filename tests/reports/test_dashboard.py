@@ -59,13 +59,14 @@ def shop(make_customer, cashier, manager, clusters):
     # Voided today: counted nowhere.
     voided = sale(baraka, "5000", "credit", at=now)
     sale_void(actor=manager, sale=voided, reason="Wrong customer")
-    # Yesterday's last second: not today, but in the last 30 days.
+    month_start = today.replace(day=1)
+    # Yesterday's last second: not today, but this month (unless today is the 1st).
     sale(baraka, "700", "credit", at=start_of(today) - timedelta(seconds=1))
-    # The first instant of the 30-day window counts; the second before it does not.
-    sale(others[0], "60", at=start_of(today - timedelta(days=29)))
-    sale(others[0], "9999", at=start_of(today - timedelta(days=29)) - timedelta(seconds=1))
+    # The first instant of this month counts in the top clusters; the second before it does not.
+    sale(others[0], "60", at=start_of(month_start))
+    sale(others[0], "9999", at=start_of(month_start) - timedelta(seconds=1))
     for n, buyer in enumerate(others[1:], start=1):
-        sale(buyer, str(10 * n), at=now - timedelta(days=2))
+        sale(buyer, str(10 * n), at=start_of(month_start) + timedelta(hours=1))
     credit_payment_receive(actor=cashier, customer=baraka, amount="700", method="cash")
     credit_payment_receive(actor=cashier, customer=chebet, amount="150", method="cash")
 
@@ -90,7 +91,7 @@ def expected_figures(today) -> dict:
         owed[entry.customer_id] += entry.amount
 
     week_start = start_of(today - timedelta(days=today.weekday()))
-    window_start = start_of(today - timedelta(days=29))
+    window_start = start_of(today.replace(day=1))
     revenue, buyers, names = defaultdict(Decimal), defaultdict(set), {}
     for sale in standing:
         if sale.customer is None or not window_start <= sale.sold_at < day_end:
@@ -123,6 +124,10 @@ class TestFigures:
         for name, value in expected.items():
             assert figures[name] == value, name
 
+    @pytest.mark.skipif(
+        timezone.localdate().day < 3,
+        reason="the hand-checked figures put sales on the 1st and 2nd of the month, not today",
+    )
     def test_the_boundaries_are_where_the_fixture_put_them(self, shop):
         """The hand-checked numbers, so the independent computation is not trusted blindly."""
         figures = dashboard_figures(shop)
@@ -182,8 +187,9 @@ class TestQueries:
         Cluster.objects.bulk_create(Cluster(name=f"More {n}") for n in range(10))
         with CaptureQueriesContext(connection) as more:
             assert client.get(DASHBOARD_URL).status_code == 200
-        # Session, user, the user's and the groups' permissions, then the four figures.
-        assert len(few) == len(more) == 8, [query["sql"] for query in more.captured_queries]
+        # Session, user, the user's and the groups' permissions, then the four figures (the top
+        # clusters: the month's summary rows and the clusters' names).
+        assert len(few) == len(more) == 9, [query["sql"] for query in more.captured_queries]
 
 
 class TestPermissions:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credit.selectors import end_of_day
-from reports.selectors import VipPeriod, VipRanking, vip_summary
+from reports.selectors import ReportPeriod, VipRanking, vip_summary
 from sales.models import Sale
 from sales.services import sale_void
 from tests.factories import sell
@@ -30,8 +30,8 @@ TODAY = timezone.localdate()
 # Last month: a period with both edges in the past.
 END = TODAY.replace(day=1) - timedelta(days=1)
 START = END.replace(day=1)
-LAST_MONTH = VipPeriod.of_month(START.year, START.month)
-THIS_YEAR = VipPeriod.of_year(TODAY.year)
+LAST_MONTH = ReportPeriod.of_month(START.year, START.month)
+THIS_YEAR = ReportPeriod.of_year(TODAY.year)
 
 
 def at(day: date, hour: int = 10):
@@ -86,7 +86,7 @@ def expected_ranking(start: date, end: date) -> dict:
     }
 
 
-def vip_ranking(period: VipPeriod) -> dict:
+def vip_ranking(period: ReportPeriod) -> dict:
     """The report's summary with every ranked row, as the page and the export read them."""
     summary = vip_summary(period)
     return {**summary, "rows": list(VipRanking(summary))}
@@ -312,7 +312,7 @@ def test_a_month_and_a_year_show_their_own_customers(client, manager, shop):
     month = client.get(URL, {"period": LAST_MONTH.value})
     assert month.context["ranking"]["period"] == LAST_MONTH
     assert f"{START:%B %Y}" in month.content.decode()
-    year = vip_ranking(VipPeriod.of_year(START.year))
+    year = vip_ranking(ReportPeriod.of_year(START.year))
     assert (
         year["rows"] == expected_ranking(date(START.year, 1, 1), date(START.year, 12, 31))["rows"]
     )
@@ -423,6 +423,7 @@ def test_page_and_export_cost_a_fixed_number_of_queries(client, manager, shop):
         client.get(URL)
     with CaptureQueriesContext(connection) as export_queries:
         b"".join(client.get(EXPORT_URL).streaming_content)
+
     # Only the first sale's day is read from the sales (one index entry); the rest from the
     # report figures: bands, summary, the curve and the first page's rows (a later page adds
     # one bounded sum inside a band).
