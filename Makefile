@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit clean
+.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -46,7 +46,7 @@ check-migrations: install
 BENCH_DB := $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice_bench}
 
 ## Every benchmark on PostgreSQL, one after the other, each in a throwaway database dropped after.
-bench: bench-till bench-credit
+bench: bench-till bench-credit bench-reports
 .NOTPARALLEL: bench
 
 ## Sale-commit latency at 1, 4 and 16 cashiers.
@@ -58,6 +58,11 @@ bench-till: install
 ## Options: make bench-credit BENCH_CREDIT_ARGS="--repeat 11 --json credit.json"
 bench-credit: install
 	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_credit_report $(BENCH_CREDIT_ARGS)
+
+## Every report page at 1,000,000 customers and 10,000,000 sales (about 12 minutes to seed).
+## Options: make bench-reports BENCH_REPORTS_ARGS="--customers 20000 --sales 200000 --repeat 3"
+bench-reports: install
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_reports $(BENCH_REPORTS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -211,3 +211,4 @@ def test_sixteen_tills_selling_on_credit_and_taking_payments_lose_nothing(
     call_command("check_credit_balances", stdout=out)
     assert "equals their ledger" in out.getvalue()
     call_command("rebuild_visit_figures", "--check", stdout=StringIO())
+    call_command("rebuild_report_figures", "--check", stdout=StringIO())
