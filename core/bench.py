@@ -38,7 +38,8 @@ def throwaway_database(
     settings_dict["TEST"]["NAME"] = bench_name
     reused = False
     if reuse:
-        with connection.cursor() as cursor:
+        # Through the server's maintenance database: the one DATABASE_URL names may not exist.
+        with connection.creation._nodb_cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [bench_name])
             reused = cursor.fetchone() is not None
     try:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from core.money import ZERO, to_money
 from credit.selectors import Ageing, ageing_by_customer, end_of_day
 from customers.models import Cluster, Customer
-from sales.figures import REVENUE_BAND_FLOORS, revenue_band_ceiling
+from sales.figures import revenue_band_ceiling
 from sales.models import (
     CustomerSalesTotal,
     PaymentMethod,
@@ -268,30 +268,51 @@ class RevenueBands:
             points.append((rank, running))
         return points
 
-    def revenue_of_best(self, count: int) -> Decimal:
-        """What the `count` best customers of the period brought."""
-        rank, running = 0, ZERO
-        for band, band_count, band_revenue in self.bands:
-            if rank + band_count <= count:
-                rank += band_count
-                running += band_revenue
-                continue
-            if count > rank:
-                inside = vip_totals(self.period).filter(revenue__gte=REVENUE_BAND_FLOORS[band])
+    def ranked_from(self, rank: int) -> tuple[QuerySet[CustomerSalesTotal], int, Decimal]:
+        """Where the customer ranked `rank` + 1 is found without counting past everyone above:
+        (the period's totals from that customer's band down, in rank order; how many of them
+        to skip; the revenue of the bands above)."""
+        above, running = 0, ZERO
+        ranked = vip_totals(self.period)
+        for band, count, revenue in self.bands:
+            if rank < above + count:
                 ceiling = revenue_band_ceiling(band)
                 if ceiling is not None:
-                    inside = inside.filter(revenue__lt=ceiling)
-                best = inside.order_by(*RANK_ORDER)[: count - rank]
-                running += to_money(best.aggregate(revenue=Sum("revenue"))["revenue"] or ZERO)
-            break
+                    ranked = ranked.filter(revenue__lt=ceiling)
+                break
+            above += count
+            running += revenue
+        return ranked.order_by(*RANK_ORDER), rank - above, running
+
+    def revenue_of_best(self, count: int) -> Decimal:
+        """What the `count` best customers of the period brought: the bands above theirs, and
+        a sum over at most one band of the ranking index."""
+        if count >= self.customers:
+            return self.revenue
+        ranked, skip, running = self.ranked_from(count)
+        if skip:
+            best = ranked[:skip].aggregate(revenue=Sum("revenue"))["revenue"]
+            running += to_money(best or ZERO)
         return running
+
+
+def _chart_points(boundaries: list[tuple[int, Decimal]], customers: int) -> dict[int, Decimal]:
+    """About 50 of the band boundaries, the nearest to every 2 % of the customers, and the
+    last: a curve of exact points that a chart can draw and a table can list."""
+    points = {}
+    for step in range(1, VIP_CHART_POINTS + 1):
+        target = customers * step / VIP_CHART_POINTS
+        rank, running = min(boundaries, key=lambda point: abs(point[0] - target))
+        points[rank] = running
+    points[customers] = boundaries[-1][1]
+    return points
 
 
 def vip_summary(period: ReportPeriod) -> dict:
     """The period's customers, their revenue and visits, the walk-in sales beside them, the
     share the top 20 % brought, and the Pareto curve: {"ranks": [...], "shares": [...]},
     cumulative share of revenue (per cent, to 0.01) at each rank drawn: every customer's when
-    there are at most 50, else the last of each revenue band's and the last of the top 20 %.
+    there are at most 50, else about 50 band boundaries and the last of the top 20 %.
     Five queries at most, whatever the number of sales."""
     bands = RevenueBands(period)
     customers, total = bands.customers, bands.revenue
@@ -309,7 +330,7 @@ def vip_summary(period: ReportPeriod) -> dict:
     if customers <= VIP_CHART_POINTS:
         running = _revenue_at_ranks(period, list(range(1, customers + 1)))
     else:
-        running = dict(bands.boundaries())
+        running = _chart_points(bands.boundaries(), customers)
         running[top_count] = bands.revenue_of_best(top_count)
     ranks = sorted(running)
     return {
@@ -368,11 +389,20 @@ class VipRanking(Sequence):
         start, stop, _step = index.indices(self.customers)
         if start >= stop:
             return []
-        ranked = vip_totals(self.period).order_by(*RANK_ORDER)
-        running = self.bands.revenue_of_best(start) if start else ZERO
+        # The page's rows from the band the first of them is in (skipping at most that
+        # band), their customers in a second query: never a join over everyone ranked above.
+        ranked, skip, running = self.bands.ranked_from(start)
+        if skip:
+            running += to_money(ranked[:skip].aggregate(revenue=Sum("revenue"))["revenue"])
+        totals = list(ranked.values("customer_id", "visits", "revenue")[skip : skip + stop - start])
+        people = Customer.objects.only("name", "phone").in_bulk(
+            [row["customer_id"] for row in totals]
+        )
         rows = []
-        for rank, row in enumerate(ranked.values(*VIP_ROW_FIELDS)[start:stop], start=start + 1):
+        for rank, row in enumerate(totals, start=start + 1):
             running += row["revenue"]
+            person = people[row["customer_id"]]
+            row.update(customer__name=person.name, customer__phone=person.phone)
             rows.append(_vip_row(rank, row, running, self.total))
         return rows
 

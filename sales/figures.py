@@ -46,12 +46,18 @@ CORRECTION_SLOT = 0
 PERIOD_TRUNCATIONS = ((SalesPeriod.MONTH, TruncMonth), (SalesPeriod.YEAR, TruncYear))
 
 
+REVENUE_BANDS_PER_DECADE = 40
+
+
 def _revenue_band_floors() -> list[Decimal]:
-    """0, then ten steps a decade (1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8) from 1 shilling to
-    8 billion: a customer's place on the VIP curve is read to within a quarter of their
-    revenue, and the report reads the exact figures inside the one band it needs."""
-    steps = ("1", "1.25", "1.6", "2", "2.5", "3.2", "4", "5", "6.4", "8")
-    return [ZERO] + [Decimal(step) * 10**power for power in range(10) for step in steps]
+    """0, then 40 steps a decade (each about 6 % above the last: 1.00, 1.06, 1.12, 1.19, ...)
+    from 1 shilling to over 9 billion. Narrow enough that a band holds a few percent of a
+    period's customers, so reading inside one band (the VIP report's top 20 %, a deep page)
+    stays short even at a million customers."""
+    return [ZERO] + [
+        Decimal(f"{10 ** (step / REVENUE_BANDS_PER_DECADE):.2f}")
+        for step in range(REVENUE_BANDS_PER_DECADE * 10)
+    ]
 
 
 REVENUE_BAND_FLOORS = _revenue_band_floors()

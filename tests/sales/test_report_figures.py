@@ -196,9 +196,12 @@ def test_deleting_a_cluster_leaves_its_only_members_in_no_cluster(shop, clusters
 def test_bands_cover_every_amount_once():
     assert REVENUE_BAND_FLOORS[0] == 0 and sorted(set(REVENUE_BAND_FLOORS)) == REVENUE_BAND_FLOORS
     assert revenue_band(Decimal("0.01")) == 0
-    assert revenue_band(Decimal("1")) == 1 and revenue_band(Decimal("1.24")) == 1
-    assert revenue_band(Decimal("1.25")) == 2
-    assert REVENUE_BAND_FLOORS[revenue_band(Decimal("123456.78"))] == Decimal("100000")
+    assert revenue_band(Decimal("1")) == 1 and revenue_band(Decimal("1.05")) == 1
+    assert revenue_band(Decimal("1.06")) == 2
+    assert REVENUE_BAND_FLOORS[revenue_band(Decimal("100000"))] == Decimal("100000")
+    # Each band starts at most 6 % above the last (from 1 shilling up).
+    for lower, upper in zip(REVENUE_BAND_FLOORS[1:], REVENUE_BAND_FLOORS[2:], strict=False):
+        assert upper <= lower * Decimal("1.07")
 
 
 def test_the_rebuild_restores_tampered_figures_and_check_says_so(shop, cashier):
