@@ -45,6 +45,7 @@ def test_manager_reads_activity_by_cluster_and_by_customer(
         sell(cashier=cashier, customer=customer, total=total, payment_method="cash", sold_at=when)
 
     log_in(manager)
+    page.emulate_media(reduced_motion="reduce")  # the screenshot shows the finished charts
     page.get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="Activity by Cluster").click()
     expect(page.get_by_role("heading", name="Activity by Cluster")).to_be_visible()
@@ -94,6 +95,7 @@ def test_manager_reads_activity_by_cluster_and_by_customer(
     trend = page.get_by_test_id("activity-trend-table")
     expect(trend.locator(f"tr[data-when='{LAST_MONTH:%Y-%m}'] td").last).to_have_text("1,300.00")
     expect(trend.locator(f"tr[data-when='{MONTH_BEFORE:%Y-%m}'] td").last).to_have_text("500.00")
+    page.screenshot(path="/tmp/activity-customers.png", full_page=True)
 
     page.get_by_label("Cluster", exact=True).select_option(label="Maize growers")
     page.get_by_role("button", name="Filter").click()

@@ -194,6 +194,8 @@ class Command(BaseCommand):
             ("sorted by balance, largest first", "reports:credit_report", {"sort": "-balance"}),
             (f"cluster {FILTER_CLUSTER}", "reports:credit_report", {"cluster": cluster.pk}),
             (f"as of {PAST_DAYS} days ago", "reports:credit_report", {"as_of": past.isoformat()}),
+            # No target of its own: every owing customer's ageing, one pass over the ledger.
+            ("ageing summary page", "reports:credit_ageing", {}),
             ("whole export (CSV)", "reports:credit_report_export", {}),
         ]
         measurements = []
