@@ -1,0 +1,364 @@
+"""Bringing a shop's existing customers in from a spreadsheet, with django-import-export as the
+engine: a dry run that says what each row would do (new, update, unchanged or why not), then the
+same import for real, every row in one transaction or nothing.
+
+Rows are matched to existing customers by phone in E.164, never by an internal id. The file's
+columns are our own template's (`TEMPLATE_COLUMNS`, case and spaces ignored); other columns are
+left out, and the preview says so.
+"""
+
+from dataclasses import dataclass, field
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+from tablib import Dataset
+
+from core.phones import validate_typed_phone_digits
+from core.tabular import Sheet
+from customers.models import Cluster, Customer, CustomerGroup
+from customers.selectors import customer_group_default
+from customers.services import customer_cluster_ids, customer_lock
+from sales.figures import figures_move_customer
+
+CLUSTER_SEPARATORS = (";", "|")
+YES = {"yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0", ""}
+FORMULA_START = "="
+
+# The template's columns, in its order: (column, the Customer attribute it fills). A file
+# format, so not translated: a file written in one language imports in another.
+TEMPLATE_COLUMNS = (
+    ("Name", "name"),
+    ("Phone", "phone"),
+    ("Email", "email"),
+    ("Address", "address"),
+    ("Village", "village"),
+    ("Tax PIN", "tax_pin"),
+    ("Clusters", "clusters"),
+    ("Group", "group"),
+    ("Send SMS", "send_sms"),
+    ("Latitude", "latitude"),
+    ("Longitude", "longitude"),
+    ("Notes", "notes"),
+)
+REQUIRED_ATTRIBUTES = ("name", "phone")
+# What an update may change: never the money, the visit figures or anything else.
+IMPORTED_ATTRIBUTES = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
+
+
+def _key(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+class PhoneWidget(widgets.Widget):
+    """A Kenyan phone as people type it, to E.164 (what customers are matched on)."""
+
+    def clean(self, value, row=None, **kwargs):
+        value = (value or "").strip()
+        if not value:
+            raise ValueError(_("The phone is missing."))
+        try:
+            validate_typed_phone_digits(value)
+            number = phonenumbers.parse(value, "KE")
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from error
+        except phonenumbers.NumberParseException as error:
+            raise ValueError(_("“%(value)s” is not a phone number.") % {"value": value}) from error
+        if not phonenumbers.is_valid_number(number):
+            raise ValueError(_("“%(value)s” is not a valid phone number.") % {"value": value})
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def render(self, value, obj=None, **kwargs):
+        return str(value or "")
+
+
+class UpperCaseWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        return (value or "").strip().upper()
+
+
+class YesNoWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = _key(value or "")
+        if text in YES:
+            return True
+        if text in NO:
+            return False
+        raise ValueError(_("Write Yes or No, not “%(value)s”.") % {"value": value})
+
+
+class GroupWidget(widgets.ForeignKeyWidget):
+    """A customer group by its name or code; empty: left as it is (a new customer: Walk-in)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(CustomerGroup, field="name", **kwargs)
+
+    def clean(self, value, row=None, **kwargs):
+        text = _key(value or "")
+        if not text:
+            return None
+        for group in CustomerGroup.objects.all():
+            if text in (_key(group.name), _key(group.slug)):
+                return group
+        names = ", ".join(CustomerGroup.objects.order_by("name").values_list("name", flat=True))
+        raise ValueError(
+            _("There is no customer group “%(value)s”; use one of %(names)s.")
+            % {"value": value, "names": names}
+        )
+
+
+def cluster_names(value: str) -> list[str]:
+    """Cluster names in a cell, separated by semicolons (or |)."""
+    text = value or ""
+    for separator in CLUSTER_SEPARATORS[1:]:
+        text = text.replace(separator, CLUSTER_SEPARATORS[0])
+    return [" ".join(name.split()) for name in text.split(CLUSTER_SEPARATORS[0]) if name.strip()]
+
+
+class ClustersWidget(widgets.ManyToManyWidget):
+    """Clusters by name (case ignored); created when the manager ticked that option, else an
+    unknown name is refused (checked before anything is saved: CustomerImportResource)."""
+
+    def __init__(self, *, create: bool, **kwargs):
+        super().__init__(Cluster, separator=CLUSTER_SEPARATORS[0], field="name", **kwargs)
+        self.create = create
+
+    def clean(self, value, row=None, **kwargs):
+        names = cluster_names(value)
+        existing = {_key(cluster.name): cluster for cluster in Cluster.objects.all()}
+        chosen = []
+        for name in names:
+            cluster = existing.get(_key(name))
+            if cluster is None and self.create:
+                cluster = existing[_key(name)] = Cluster.objects.create(name=name)
+            if cluster is not None:
+                chosen.append(cluster.pk)
+        return Cluster.objects.filter(pk__in=chosen)
+
+
+class CustomerImportResource(resources.ModelResource):
+    """Our template's columns onto Customer, matched by phone."""
+
+    name = fields.Field(attribute="name", column_name="Name", widget=widgets.CharWidget())
+    phone = fields.Field(attribute="phone", column_name="Phone", widget=PhoneWidget())
+    email = fields.Field(attribute="email", column_name="Email", widget=widgets.CharWidget())
+    address = fields.Field(attribute="address", column_name="Address", widget=widgets.CharWidget())
+    village = fields.Field(attribute="village", column_name="Village", widget=widgets.CharWidget())
+    tax_pin = fields.Field(attribute="tax_pin", column_name="Tax PIN", widget=UpperCaseWidget())
+    group = fields.Field(attribute="group", column_name="Group", widget=GroupWidget())
+    send_sms = fields.Field(attribute="send_sms", column_name="Send SMS", widget=YesNoWidget())
+    latitude = fields.Field(
+        attribute="latitude", column_name="Latitude", widget=widgets.DecimalWidget()
+    )
+    longitude = fields.Field(
+        attribute="longitude", column_name="Longitude", widget=widgets.DecimalWidget()
+    )
+    notes = fields.Field(attribute="notes", column_name="Notes", widget=widgets.CharWidget())
+
+    class Meta:
+        model = Customer
+        import_id_fields = ("phone",)
+        fields = IMPORTED_ATTRIBUTES
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        skip_html_diff = True  # the comparison that finds unchanged rows, not its HTML
+        use_transactions = True
+
+    def __init__(self, *, actor, create_clusters: bool, columns: set[str]):
+        super().__init__()
+        self.actor = actor
+        self.create_clusters = create_clusters
+        self.fields["clusters"] = fields.Field(
+            attribute="clusters",
+            column_name="Clusters",
+            widget=ClustersWidget(create=create_clusters),
+        )
+        self.columns = columns  # the template columns the file has: the others are left alone
+        self.phones_seen: dict[str, int] = {}
+        self.known_clusters = {
+            _key(name) for name in Cluster.objects.values_list("name", flat=True)
+        }
+        self.clusters_before: dict[int, list[int]] = {}
+
+    def get_import_fields(self):
+        return [field for field in super().get_import_fields() if field.column_name in self.columns]
+
+    def before_import_row(self, row, **kwargs):
+        """Refusals that need the whole file or that the widgets cannot see: formulas, the same
+        phone twice, unknown clusters. Each names its column."""
+        errors = {}
+        for column, attribute in TEMPLATE_COLUMNS:
+            if str(row.get(column, "")).startswith(FORMULA_START):
+                errors[attribute] = _(
+                    "This looks like a spreadsheet formula; type the value itself."
+                )
+        if "phone" not in errors:
+            try:
+                phone = PhoneWidget().clean(row.get("Phone"))
+            except ValueError:
+                phone = None  # the phone field reports it
+            if phone is not None:
+                first = self.phones_seen.setdefault(phone, row["__row__"])
+                if first != row["__row__"]:
+                    errors["phone"] = _("The same phone as row %(row)s of this file.") % {
+                        "row": first
+                    }
+        if not self.create_clusters and "clusters" not in errors:
+            unknown = [
+                name
+                for name in cluster_names(row.get("Clusters", ""))
+                if _key(name) not in self.known_clusters
+            ]
+            if unknown:
+                errors["clusters"] = _(
+                    "No cluster is called %(names)s. Add it first, or tick “Create clusters "
+                    "named in the file”."
+                ) % {"names": ", ".join(f"“{name}”" for name in unknown)}
+        if errors:
+            raise ValidationError(errors)
+
+    def get_or_init_instance(self, instance_loader, row):
+        # The phone finds the customer: a phone that cannot be read is the row's error, named
+        # by its column, not a failure of the whole row.
+        try:
+            return super().get_or_init_instance(instance_loader, row)
+        except ValueError as error:
+            raise ValidationError({"phone": str(error)}) from error
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if new:
+            instance.group = customer_group_default()
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute == "group" and not (row.get("Group") or "").strip():
+            return  # empty: the customer keeps their group (a new one: Walk-in)
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance._history_user = self.actor
+        if instance.pk is not None:
+            customer_lock(instance.pk)  # a sale at the till waits for this row, and the reverse
+            self.clusters_before[instance.pk] = customer_cluster_ids(instance)
+
+    def do_instance_save(self, instance, is_create):
+        if is_create:
+            instance.save(force_insert=True)
+        else:
+            # Only what the file may change: a sale may have moved the balance or the visit
+            # figures since this row was read.
+            instance.save(
+                update_fields=[name for name in IMPORTED_ATTRIBUTES if name != "clusters"]
+            )
+
+    def save_m2m(self, instance, row, **kwargs):
+        super().save_m2m(instance, row, **kwargs)
+        if "Clusters" in self.columns:
+            before = self.clusters_before.get(instance.pk, [])
+            figures_move_customer(instance, before, customer_cluster_ids(instance))
+
+
+# --- the import --------------------------------------------------------------------------------
+
+
+@dataclass
+class RowReport:
+    number: int  # as the person sees it in Excel
+    action: str  # new, update, unchanged, error
+    name: str = ""
+    phone: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowReport]
+    notes: list[str]
+    written: bool
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def errors(self) -> list[RowReport]:
+        return [row for row in self.rows if row.action == "error"]
+
+
+class MissingColumns(Exception):
+    """The file lacks a column every row needs; str() names it."""
+
+
+COLUMN_OF_ATTRIBUTE = {attribute: column for column, attribute in TEMPLATE_COLUMNS}
+
+
+def customer_import(sheet: Sheet, *, actor, confirm: bool, create_clusters: bool) -> ImportReport:
+    """Import `sheet` (our template's columns). With `confirm` False nothing is kept (a dry
+    run for the preview); with True every row is written in one transaction, or none when any
+    row is refused. Raises MissingColumns when Name or Phone is not in the file."""
+    known = {_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
+    columns = {known[_key(header)]: header for header in sheet.headers if _key(header) in known}
+    missing = [
+        COLUMN_OF_ATTRIBUTE[attribute]
+        for attribute in REQUIRED_ATTRIBUTES
+        if COLUMN_OF_ATTRIBUTE[attribute] not in columns
+    ]
+    if missing:
+        raise MissingColumns(
+            _(
+                "The file has no %(columns)s column; every customer needs one. The first row "
+                "should name the columns as the template does."
+            )
+            % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
+        )
+    notes = list(sheet.notes)
+    ignored = [header for header in sheet.headers if header and _key(header) not in known]
+    if ignored:
+        notes.append(
+            _("These columns are not ours and were left out: %(columns)s.")
+            % {"columns": ", ".join(f"“{header}”" for header in ignored)}
+        )
+    dataset = Dataset(headers=[*columns, "__row__"])
+    numbers = []
+    for number, cells in sheet.numbered_rows():
+        dataset.append([*(cells[header] for header in columns.values()), number])
+        numbers.append(number)
+    resource = CustomerImportResource(
+        actor=actor, create_clusters=create_clusters, columns=set(columns)
+    )
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=not confirm,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            raise_errors=False,
+        )
+        written = confirm and not (result.has_errors() or result.has_validation_errors())
+    reports = [
+        _row_report(number, row_result, dataset.dict[index])
+        for index, (number, row_result) in enumerate(zip(numbers, result.rows, strict=True))
+    ]
+    return ImportReport(rows=reports, notes=notes, written=written)
+
+
+def _row_report(number: int, row_result, values: dict) -> RowReport:
+    report = RowReport(
+        number=number,
+        action={"new": "new", "update": "update", "skip": "unchanged"}.get(
+            row_result.import_type, "error"
+        ),
+        name=values.get("Name", ""),
+        phone=values.get("Phone", ""),
+    )
+    if row_result.validation_error is not None:
+        for attribute, messages in row_result.validation_error.message_dict.items():
+            column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
+            report.errors.extend((column, message) for message in messages)
+    for error in row_result.errors:
+        report.errors.append(
+            ("", _("This row could not be saved: %(error)s") % {"error": error.error})
+        )
+    return report

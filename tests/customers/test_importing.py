@@ -1,0 +1,171 @@
+"""Importing customers from our template (customers.importing): the dry run says what each row
+would do, the real run writes every row or none, matching is by phone, and every refusal names
+its row and column."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.tabular import read_sheet
+from customers.importing import MissingColumns, customer_import
+from customers.models import Cluster, Customer
+from sales.figures import stored_summaries
+from tests.factories import sell
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "Name,Phone,Email,Address,Village,Tax PIN,Clusters,Group,Send SMS,Latitude,Longitude,Notes"
+
+
+def sheet_of(*lines: str, header: str = HEADER):
+    content = "\n".join([header, *lines]).encode()
+    return read_sheet(SimpleUploadedFile("customers.csv", content))
+
+
+def run(sheet, manager, *, confirm=True, create_clusters=False):
+    return customer_import(sheet, actor=manager, confirm=confirm, create_clusters=create_clusters)
+
+
+def good_rows(count: int) -> list[str]:
+    return [
+        f"Farmer {n:03d},07{n:08d},,Box {n},Mwingi,A{n:09d}Z,Dairy farmers,Regular,Yes,"
+        f"-0.93,38.05,From the paper book"
+        for n in range(1, count + 1)
+    ]
+
+
+def test_the_dry_run_reports_every_row_and_writes_nothing(manager, clusters):
+    report = run(sheet_of(*good_rows(3)), manager, confirm=False)
+    assert [(row.number, row.action) for row in report.rows] == [
+        (2, "new"),
+        (3, "new"),
+        (4, "new"),
+    ]
+    assert not report.written
+    assert not Customer.objects.exists()
+    assert not Cluster.objects.exclude(name__in=["Dairy farmers", "Maize growers"]).exists()
+
+
+def test_confirm_writes_every_row_with_its_fields_and_history(manager, clusters):
+    report = run(sheet_of(*good_rows(2)), manager)
+    assert report.written and report.count("new") == 2
+    customer = Customer.objects.get(phone="+254700000001")
+    assert customer.name == "Farmer 001"
+    assert customer.village == "Mwingi" and customer.address == "Box 1"
+    assert customer.tax_pin == "A000000001Z"
+    assert [cluster.name for cluster in customer.clusters.all()] == ["Dairy farmers"]
+    assert customer.group.slug == "regular" and customer.send_sms
+    assert customer.latitude == Decimal("-0.930000") and customer.longitude == Decimal("38.05")
+    assert customer.notes == "From the paper book"
+    records = list(customer.history.order_by("history_id"))
+    assert records[0].history_type == "+"
+    assert {record.history_user for record in records} == {manager}
+
+
+def test_a_second_import_of_the_same_file_changes_nothing(manager, clusters):
+    sheet = sheet_of(*good_rows(3))
+    run(sheet, manager)
+    history = {customer.pk: customer.history.count() for customer in Customer.objects.all()}
+    again = run(sheet_of(*good_rows(3)), manager)
+    assert [row.action for row in again.rows] == ["unchanged"] * 3
+    assert Customer.objects.count() == 3
+    assert {customer.pk: customer.history.count() for customer in Customer.objects.all()} == (
+        history
+    )
+
+
+def test_existing_customers_are_matched_by_phone_however_it_is_typed(
+    manager, clusters, make_customer, cashier
+):
+    existing = make_customer(name="Old Name", phone="+254700000001", clusters=[clusters[1]])
+    sell(cashier=cashier, customer=existing, total="500", payment_method="cash")
+    report = run(
+        sheet_of(
+            "New Name,0700 000 001,,,Kyuso,,Dairy farmers,,No,,,", "Other,254700000002,,,X,,,,,,,"
+        ),
+        manager,
+    )
+    assert [row.action for row in report.rows] == ["update", "new"]
+    existing.refresh_from_db()
+    assert existing.name == "New Name" and existing.village == "Kyuso"
+    assert existing.total_visits == 1 and existing.total_spent == Decimal("500.00")  # untouched
+    assert existing.group.slug == "walk-in"  # an empty Group keeps the group
+    # Moving to another cluster moves the customer's sales in the reports.
+    dairy, maize = clusters
+    summary = stored_summaries()
+    assert any(key[2:] == ("cluster", dairy.pk) for key in summary)
+    assert not any(key[2:] == ("cluster", maize.pk) for key in summary)
+    assert existing.history.first().history_user == manager
+
+
+def test_a_bad_last_row_writes_nothing(manager, clusters):
+    rows = good_rows(40) + ["Broken,0700,,,,,,,,,,"]
+    report = run(sheet_of(*rows), manager)
+    assert not report.written
+    assert not Customer.objects.exists()
+    assert [(row.number, row.errors) for row in report.errors] == [
+        (42, [("Phone", "Enter the full phone number, at least 10 digits, e.g. 0712 345 678.")])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "message"),
+    [
+        (",0712345678,,,,,,,,,,", "Name", "This field cannot be blank."),
+        ("Amina,,,,,,,,,,,", "Phone", "The phone is missing."),
+        ("Amina,0812345678,,,,,,,,,,", "Phone", "is not a valid phone number"),
+        ("Amina,0712345678,not-an-email,,,,,,,,,", "Email", "valid email"),
+        ("Amina,0712345678,,,,12345,,,,,,", "Tax PIN", ""),
+        ("Amina,0712345678,,,,,Tomato growers,,,,,", "Clusters", "No cluster is called"),
+        ("Amina,0712345678,,,,,,Platinum,,,,", "Group", "There is no customer group"),
+        ("Amina,0712345678,,,,,,,Maybe,,,", "Send SMS", "Write Yes or No"),
+        ("Amina,0712345678,,,,,,,,95,38,", "Latitude", ""),
+        ('=HYPERLINK("http://x"),0712345678,,,,,,,,,,', "Name", "spreadsheet formula"),
+    ],
+)
+def test_each_refusal_names_its_row_and_column(manager, clusters, line, column, message):
+    report = run(sheet_of(line), manager)
+    assert not report.written and not Customer.objects.exists()
+    (row,) = report.errors
+    assert row.number == 2
+    assert column in [error_column for error_column, _message in row.errors]
+    assert any(message in text for _column, text in row.errors)
+
+
+def test_the_same_phone_twice_in_the_file_names_the_first_row(manager, clusters):
+    report = run(
+        sheet_of("Amina,0712345678,,,,,,,,,,", "Amina Again,+254 712 345 678,,,,,,,,,,"), manager
+    )
+    assert [(row.number, row.errors) for row in report.errors] == [
+        (3, [("Phone", "The same phone as row 2 of this file.")])
+    ]
+
+
+def test_clusters_named_in_the_file_are_created_when_asked(manager, clusters):
+    report = run(
+        sheet_of("Amina,0712345678,,,,,Tomato growers; dairy FARMERS,,,,,"),
+        manager,
+        create_clusters=True,
+    )
+    assert report.written
+    customer = Customer.objects.get()
+    assert sorted(cluster.name for cluster in customer.clusters.all()) == [
+        "Dairy farmers",
+        "Tomato growers",
+    ]
+
+
+def test_only_name_and_phone_are_required_and_other_columns_are_left_out(manager, clusters):
+    report = run(
+        sheet_of("Amina,0712345678,Loyalty gold", header="name, PHONE ,Favourite colour"),
+        manager,
+    )
+    assert report.written
+    assert "These columns are not ours and were left out: “Favourite colour”." in report.notes
+    assert Customer.objects.get().name == "Amina"
+
+
+def test_a_file_without_a_phone_column_is_refused(manager):
+    with pytest.raises(MissingColumns, match="no “Phone” column"):
+        run(sheet_of("Amina", header="Name"), manager)
