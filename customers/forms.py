@@ -198,3 +198,19 @@ class QuickCustomerForm(forms.Form):
                 _("The location was incomplete: give both latitude and longitude, or neither.")
             )
         return cleaned
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Spreadsheet"),
+        help_text=_(
+            "CSV (comma or semicolon separated, any encoding Excel writes) or Excel .xlsx, up to "
+            "10 MB. The first row names the columns, as in the template."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+    create_clusters = forms.BooleanField(
+        label=_("Create clusters named in the file"),
+        required=False,
+        help_text=_("Otherwise a cluster the shop does not have yet makes that row an error."),
+    )

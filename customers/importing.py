@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from tablib import Dataset
 
 from core.phones import validate_typed_phone_digits
-from core.tabular import Sheet
-from customers.models import Cluster, Customer, CustomerGroup
+from core.tabular import Sheet, UnreadableFile, read_sheet
+from customers.models import Cluster, Customer, CustomerGroup, CustomerImport
 from customers.selectors import customer_group_default
 from customers.services import customer_cluster_ids, customer_lock
 from sales.figures import figures_move_customer
@@ -43,6 +45,37 @@ TEMPLATE_COLUMNS = (
     ("Latitude", "latitude"),
     ("Longitude", "longitude"),
     ("Notes", "notes"),
+)
+# What the downloadable template shows under its header.
+TEMPLATE_EXAMPLE_ROWS = (
+    (
+        "Mutua Kilonzo",
+        "0712 345 678",
+        "",
+        "Box 44",
+        "Mwingi",
+        "A123456789Z",
+        "Dairy farmers; Maize growers",
+        "Regular",
+        "Yes",
+        "-0.9322",
+        "38.0601",
+        "",
+    ),
+    (
+        "Kyuso Secondary School",
+        "+254 733 100 200",
+        "bursar@example.com",
+        "",
+        "Kyuso",
+        "P051234567X",
+        "Schools & institutions",
+        "Corporate",
+        "No",
+        "",
+        "",
+        "Pays at month end",
+    ),
 )
 REQUIRED_ATTRIBUTES = ("name", "phone")
 # What an update may change: never the money, the visit figures or anything else.
@@ -199,8 +232,9 @@ class CustomerImportResource(resources.ModelResource):
         if "phone" not in errors:
             try:
                 phone = PhoneWidget().clean(row.get("Phone"))
-            except ValueError:
-                phone = None  # the phone field reports it
+            except ValueError as error:
+                phone = None
+                errors["phone"] = str(error)  # said here: this row stops at the first refusal
             if phone is not None:
                 first = self.phones_seen.setdefault(phone, row["__row__"])
                 if first != row["__row__"]:
@@ -362,3 +396,81 @@ def _row_report(number: int, row_result, values: dict) -> RowReport:
             ("", _("This row could not be saved: %(error)s") % {"error": error.error})
         )
     return report
+
+
+# --- the import's record (CustomerImport): preview, then confirm ---------------------------------
+
+FINDINGS_ERRORS_KEPT = 1000
+FINDINGS_ROWS_KEPT = 200
+
+
+class ImportRefused(Exception):
+    """The file or the request cannot be imported; str() says why."""
+
+
+def _record_findings(record: CustomerImport, report: ImportReport) -> None:
+    record.rows = len(report.rows)
+    record.rows_new = report.count("new")
+    record.rows_updated = report.count("update")
+    record.rows_unchanged = report.count("unchanged")
+    record.rows_refused = report.count("error")
+    record.findings = {
+        "notes": [str(note) for note in report.notes],
+        "errors": [
+            [row.number, column, message] for row in report.errors for column, message in row.errors
+        ][:FINDINGS_ERRORS_KEPT],
+        "rows": [
+            [row.number, row.action, row.name, row.phone]
+            for row in report.rows[:FINDINGS_ROWS_KEPT]
+        ],
+    }
+
+
+def customer_import_preview(*, actor, upload, create_clusters: bool) -> CustomerImport:
+    """Read an uploaded file and dry-run it: the CustomerImport that records what importing it
+    would do (no customer is written). Raises ImportRefused when the file cannot be read."""
+    try:
+        sheet = read_sheet(upload)
+        upload.seek(0)
+        report = customer_import(sheet, actor=actor, confirm=False, create_clusters=create_clusters)
+    except (UnreadableFile, MissingColumns) as error:
+        raise ImportRefused(str(error)) from error
+    upload.seek(0)
+    record = CustomerImport(
+        created_by=actor,
+        file_name=(upload.name or "")[:255],
+        content=upload.read(),
+        create_clusters=create_clusters,
+    )
+    _record_findings(record, report)
+    record.save()
+    return record
+
+
+@transaction.atomic
+def customer_import_confirm(*, actor, record: CustomerImport) -> CustomerImport:
+    """Import a previewed file for real: every row in one transaction, or none (the record then
+    says why: the customers may have changed since the preview). Its file is cleared either
+    way. Raises ImportRefused when it was already imported or refused."""
+    record = CustomerImport.objects.select_for_update().get(pk=record.pk)
+    if record.status != CustomerImport.Status.PREVIEWED:
+        raise ImportRefused(
+            _("This file was already %(status)s; upload it again to import it again.")
+            % {"status": record.get_status_display().lower()}
+        )
+    upload = SimpleUploadedFile(record.file_name, bytes(record.content))
+    try:
+        report = customer_import(
+            read_sheet(upload), actor=actor, confirm=True, create_clusters=record.create_clusters
+        )
+    except (UnreadableFile, MissingColumns) as error:
+        raise ImportRefused(str(error)) from error
+    _record_findings(record, report)
+    record.status = (
+        CustomerImport.Status.IMPORTED if report.written else CustomerImport.Status.REFUSED
+    )
+    record.imported_by = actor
+    record.imported_at = timezone.now()
+    record.content = b""
+    record.save()
+    return record

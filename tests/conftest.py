@@ -23,6 +23,7 @@ DATA_MIGRATIONS = [
     ("core.migrations.0003_invoice_sequence", "create_invoice_sequence"),
     ("sales.migrations.0003_till_role_permissions", "grant_till_permissions"),
     ("credit.migrations.0004_credit_role_permissions", "grant_credit_permissions"),
+    ("customers.migrations.0006_import_permission", "grant_import_permission"),
 ]
 
 

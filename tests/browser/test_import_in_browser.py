@@ -1,0 +1,38 @@
+"""Importing customers in a real browser, as a manager: upload a file, read the preview, fix
+nothing, confirm, and find the customers in the table."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FILE = (
+    "Name;Phone;Village;Clusters;Send SMS\n"
+    "Mwende Kioko;0712 300 400;Mwingi;Dairy farmers;Yes\n"
+    "Ndunda Musyoka;+254 722 500 600;Kyuso;Maize growers;No\n"
+).encode("cp1252")
+
+
+def test_manager_imports_customers_from_a_spreadsheet(
+    page, live_server, log_in, manager, clusters, tmp_path
+):
+    path = tmp_path / "paper-book.csv"
+    path.write_bytes(FILE)
+    log_in(manager)
+    page.get_by_role("link", name="Customers", exact=True).click()
+    page.get_by_role("link", name="Import").click()
+    expect(page.get_by_role("heading", name="Import customers")).to_be_visible()
+
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_test_id("import-counts")).to_have_text(
+        "2 rows: 2 new, 0 to update, 0 unchanged, 0 refused."
+    )
+    expect(page.get_by_text("Read as separated by semicolons.")).to_be_visible()
+    expect(page.get_by_test_id("import-rows").locator("tbody tr")).to_have_count(2)
+    page.screenshot(path="/tmp/import-preview.png", full_page=True)
+
+    page.get_by_role("button", name="Import: write 2 customers").click()
+    expect(page.get_by_text("Imported paper-book.csv: 2 new customers")).to_be_visible()
+    names = page.locator("table tbody tr td:first-child")
+    expect(names).to_have_text(["Mwende Kioko", "Ndunda Musyoka"])
