@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from import_export import fields, resources, widgets
 from tablib import Dataset
 
@@ -328,10 +329,96 @@ class MissingColumns(Exception):
 COLUMN_OF_ATTRIBUTE = {attribute: column for column, attribute in TEMPLATE_COLUMNS}
 
 
+# --- other systems' exports, turned into our template's columns --------------------------------
+
+OSPOS_COLUMNS = (
+    "First Name", "Last Name", "Gender", "Consent", "Email", "Phone Number", "Address 1",
+    "Address2", "City", "State", "Zip", "Country", "Comments", "Company", "Account Number",
+    "Discount", "Discount_Type", "Taxable",
+)  # fmt: skip
+# OSPOS columns with no place of their own in ours: kept in Notes as "Label: value".
+OSPOS_TO_NOTES = (
+    ("Gender", gettext_noop("Gender")),
+    ("State", gettext_noop("State")),
+    ("Zip", gettext_noop("Zip")),
+    ("Country", gettext_noop("Country")),
+    ("Company", gettext_noop("Company")),
+    ("Account Number", gettext_noop("Account number")),
+    ("Discount", gettext_noop("Discount")),
+    ("Discount_Type", gettext_noop("Discount type")),
+    ("Taxable", gettext_noop("Taxable")),
+)
+
+
+def _joined(*parts: str, separator: str = " ") -> str:
+    return separator.join(part for part in (part.strip() for part in parts) if part)
+
+
+def _from_ospos(cells: dict) -> list[str]:
+    """An Open Source Point of Sale customer row in our template's columns."""
+    notes = [cells.get("Comments", "")] + [
+        f"{_(label)}: {cells[column]}" for column, label in OSPOS_TO_NOTES if cells.get(column)
+    ]
+    consent = cells.get("Consent", "")
+    return [
+        _joined(cells.get("First Name", ""), cells.get("Last Name", "")),  # Name
+        cells.get("Phone Number", ""),  # Phone
+        cells.get("Email", ""),  # Email
+        _joined(cells.get("Address 1", ""), cells.get("Address2", ""), separator=", "),
+        cells.get("City", ""),  # Village
+        "",  # Tax PIN
+        "",  # Clusters
+        "",  # Group
+        consent,  # Send SMS: OSPOS's consent to be contacted, 1 or 0
+        "",  # Latitude
+        "",  # Longitude
+        _joined(*notes, separator="\n"),
+    ]
+
+
+OTHER_SYSTEMS = (
+    # (what the preview calls it, columns that identify it, row -> our columns)
+    (gettext_noop("an Open Source Point of Sale customer export"), ("First Name", "Last Name",
+     "Phone Number"), _from_ospos),
+)  # fmt: skip
+
+
+def in_template_columns(sheet: Sheet) -> Sheet:
+    """`sheet` itself when it has our columns; an export of another system (Open Source Point
+    of Sale) turned into them, with a note saying so."""
+    headers = {_key(header): header for header in sheet.headers}
+    for label, identifying, convert in OTHER_SYSTEMS:
+        if all(_key(column) in headers for column in identifying):
+            by_our_name = {_key(column): column for column in OSPOS_COLUMNS}
+            rows = [
+                (
+                    number,
+                    convert(
+                        {
+                            by_our_name.get(_key(header), header): value
+                            for header, value in cells.items()
+                        }
+                    ),
+                )
+                for number, cells in sheet.numbered_rows()
+            ]
+            return Sheet(
+                headers=[column for column, _attribute in TEMPLATE_COLUMNS],
+                rows=rows,
+                encoding=sheet.encoding,
+                delimiter=sheet.delimiter,
+                blank_rows_skipped=sheet.blank_rows_skipped,
+                notes=[*sheet.notes, _("Read as %(system)s.") % {"system": _(label)}],
+            )
+    return sheet
+
+
 def customer_import(sheet: Sheet, *, actor, confirm: bool, create_clusters: bool) -> ImportReport:
-    """Import `sheet` (our template's columns). With `confirm` False nothing is kept (a dry
-    run for the preview); with True every row is written in one transaction, or none when any
-    row is refused. Raises MissingColumns when Name or Phone is not in the file."""
+    """Import `sheet` (our template's columns, or another system's export that
+    in_template_columns knows). With `confirm` False nothing is kept (a dry run for the
+    preview); with True every row is written in one transaction, or none when any row is
+    refused. Raises MissingColumns when Name or Phone is not in the file."""
+    sheet = in_template_columns(sheet)
     known = {_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
     columns = {known[_key(header)]: header for header in sheet.headers if _key(header) in known}
     missing = [

@@ -169,3 +169,47 @@ def test_only_name_and_phone_are_required_and_other_columns_are_left_out(manager
 def test_a_file_without_a_phone_column_is_refused(manager):
     with pytest.raises(MissingColumns, match="no “Phone” column"):
         run(sheet_of("Amina", header="Name"), manager)
+
+
+OSPOS_HEADER = (
+    "First Name,Last Name,Gender,Consent,Email,Phone Number,Address 1,Address2,City,State,Zip,"
+    "Country,Comments,Company,Account Number,Discount,Discount_Type,Taxable"
+)
+
+
+def test_an_open_source_point_of_sale_export(manager):
+    sheet = sheet_of(
+        "Grace,Mwikali,F,1,grace@example.com,0712 555 111,Plot 7,Near the market,Mwingi,Kitui,"
+        "90400,Kenya,Buys on Fridays,Mwikali Agrovet,ACC-17,5,1,1",
+        "Peter,Musau,M,0,,+254722555222,,,Kyuso,,,,,,,,,0",
+        header=OSPOS_HEADER,
+    )
+    report = run(sheet, manager)
+    assert report.written, report.errors
+    assert "Read as an Open Source Point of Sale customer export." in report.notes
+    assert not any("left out" in note for note in report.notes)
+    grace = Customer.objects.get(phone="+254712555111")
+    assert (grace.name, grace.email, grace.village, grace.send_sms) == (
+        "Grace Mwikali",
+        "grace@example.com",
+        "Mwingi",
+        True,
+    )
+    assert grace.address == "Plot 7, Near the market"
+    assert grace.notes.splitlines() == [
+        "Buys on Fridays",
+        "Gender: F",
+        "State: Kitui",
+        "Zip: 90400",
+        "Country: Kenya",
+        "Company: Mwikali Agrovet",
+        "Account number: ACC-17",
+        "Discount: 5",
+        "Discount type: 1",
+        "Taxable: 1",
+    ]
+    peter = Customer.objects.get(phone="+254722555222")
+    assert (peter.name, peter.send_sms) == ("Peter Musau", False)
+    assert peter.notes.splitlines() == ["Gender: M", "Taxable: 0"]
+    # Imported twice: the second time every row is unchanged.
+    assert [row.action for row in run(sheet, manager).rows] == ["unchanged", "unchanged"]
