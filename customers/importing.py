@@ -8,6 +8,8 @@ left out, and the preview says so.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -19,12 +21,14 @@ from django.utils.translation import gettext_noop
 from import_export import fields, resources, widgets
 from tablib import Dataset
 
+from core.money import ZERO, to_money
 from core.phones import validate_typed_phone_digits
 from core.tabular import Sheet, UnreadableFile, read_sheet
 from customers.models import Cluster, Customer, CustomerGroup, CustomerImport
 from customers.selectors import customer_group_default
 from customers.services import customer_cluster_ids, customer_lock
-from sales.figures import figures_move_customer
+from sales.figures import figures_move_customer, figures_move_first_visit
+from sales.selectors import visit_figures_from_sales
 
 CLUSTER_SEPARATORS = (";", "|")
 YES = {"yes", "y", "true", "1", "x"}
@@ -46,6 +50,11 @@ TEMPLATE_COLUMNS = (
     ("Latitude", "latitude"),
     ("Longitude", "longitude"),
     ("Notes", "notes"),
+    # Figures from before this system (an old POS, a paper book), counted in the visit figures.
+    ("Opening visits", "opening_visits"),
+    ("Opening spent", "opening_spent"),
+    ("Opening first visit", "opening_first_visit_at"),
+    ("Opening last visit", "opening_last_visit_at"),
 )
 # What the downloadable template shows under its header.
 TEMPLATE_EXAMPLE_ROWS = (
@@ -79,6 +88,12 @@ TEMPLATE_EXAMPLE_ROWS = (
     ),
 )
 REQUIRED_ATTRIBUTES = ("name", "phone")
+OPENING_COLUMNS = (
+    "Opening visits",
+    "Opening spent",
+    "Opening first visit",
+    "Opening last visit",
+)
 # What an update may change: never the money, the visit figures or anything else.
 IMPORTED_ATTRIBUTES = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
 
@@ -122,6 +137,74 @@ class YesNoWidget(widgets.Widget):
         if text in NO:
             return False
         raise ValueError(_("Write Yes or No, not “%(value)s”.") % {"value": value})
+
+
+class CountWidget(widgets.Widget):
+    """A whole number of visits; empty is none."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = (value or "").replace(",", "").replace(" ", "")
+        if not text:
+            return 0
+        try:
+            number = Decimal(text)
+        except InvalidOperation as error:
+            raise ValueError(
+                _("Write a number of visits, not “%(value)s”.") % {"value": value}
+            ) from error
+        if number < 0 or number != number.to_integral_value():
+            raise ValueError(
+                _("Write a whole number of visits, not “%(value)s”.") % {"value": value}
+            )
+        return int(number)
+
+
+class MoneyWidget(widgets.Widget):
+    """Shillings as people write them: 25,600.50, KES 300, Ksh 1 200; empty is none."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = (value or "").strip()
+        for noise in ("KES", "KSH", "KSHS", "/=", ",", " "):
+            text = text.upper().replace(noise, "")
+        if not text:
+            return ZERO
+        try:
+            amount = to_money(text)
+        except InvalidOperation as error:
+            raise ValueError(
+                _("Write an amount in shillings, not “%(value)s”.") % {"value": value}
+            ) from error
+        if amount < 0:
+            raise ValueError(_("An amount spent cannot be below zero."))
+        return amount
+
+
+MOMENT_FORMATS = (
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+    "%d.%m.%Y", "%b %d, %Y", "%d %b %Y",
+)  # fmt: skip
+
+
+class MomentWidget(widgets.Widget):
+    """A day (or a day and time) in the shop's time zone: 2024-03-01, 01/03/2024, Mar 1, 2024;
+    empty is none; never in the future."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = " ".join((value or "").split())
+        if not text:
+            return None
+        for pattern in MOMENT_FORMATS:
+            try:
+                moment = datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            moment = timezone.make_aware(moment)
+            if moment > timezone.now():
+                raise ValueError(_("%(value)s is in the future.") % {"value": value})
+            return moment
+        raise ValueError(
+            _("Write the day as 2024-03-31 or 31/03/2024, not “%(value)s”.") % {"value": value}
+        )
 
 
 class GroupWidget(widgets.ForeignKeyWidget):
@@ -191,6 +274,22 @@ class CustomerImportResource(resources.ModelResource):
         attribute="longitude", column_name="Longitude", widget=widgets.DecimalWidget()
     )
     notes = fields.Field(attribute="notes", column_name="Notes", widget=widgets.CharWidget())
+    opening_visits = fields.Field(
+        attribute="opening_visits", column_name="Opening visits", widget=CountWidget()
+    )
+    opening_spent = fields.Field(
+        attribute="opening_spent", column_name="Opening spent", widget=MoneyWidget()
+    )
+    opening_first_visit_at = fields.Field(
+        attribute="opening_first_visit_at",
+        column_name="Opening first visit",
+        widget=MomentWidget(),
+    )
+    opening_last_visit_at = fields.Field(
+        attribute="opening_last_visit_at",
+        column_name="Opening last visit",
+        widget=MomentWidget(),
+    )
 
     class Meta:
         model = Customer
@@ -217,6 +316,7 @@ class CustomerImportResource(resources.ModelResource):
             _key(name) for name in Cluster.objects.values_list("name", flat=True)
         }
         self.clusters_before: dict[int, list[int]] = {}
+        self.first_visit_before: dict[int, datetime | None] = {}
 
     def get_import_fields(self):
         return [field for field in super().get_import_fields() if field.column_name in self.columns]
@@ -273,11 +373,22 @@ class CustomerImportResource(resources.ModelResource):
             return  # empty: the customer keeps their group (a new one: Walk-in)
         super().import_field(field, instance, row, is_m2m, **kwargs)
 
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        first, last = instance.opening_first_visit_at, instance.opening_last_visit_at
+        if first and last and first > last and "opening_last_visit_at" not in errors:
+            errors["opening_last_visit_at"] = _(
+                "The last visit is before the first; check the two days."
+            )
+        super().validate_instance(instance, errors, validate_unique)
+
     def before_save_instance(self, instance, row, **kwargs):
         instance._history_user = self.actor
         if instance.pk is not None:
-            customer_lock(instance.pk)  # a sale at the till waits for this row, and the reverse
+            # A sale at the till waits for this row (and the reverse).
+            locked = customer_lock(instance.pk)
             self.clusters_before[instance.pk] = customer_cluster_ids(instance)
+            self.first_visit_before[instance.pk] = locked.first_visit_at
 
     def do_instance_save(self, instance, is_create):
         if is_create:
@@ -291,9 +402,16 @@ class CustomerImportResource(resources.ModelResource):
 
     def save_m2m(self, instance, row, **kwargs):
         super().save_m2m(instance, row, **kwargs)
+        instance.first_visit_at = self.first_visit_before.get(instance.pk)
         if "Clusters" in self.columns:
             before = self.clusters_before.get(instance.pk, [])
             figures_move_customer(instance, before, customer_cluster_ids(instance))
+        if self.columns & set(OPENING_COLUMNS):
+            # The visit figures count the opening figures with the sales; a first visit that
+            # moves moves the customer among the reports' new customers.
+            Customer.objects.filter(pk=instance.pk).update(**visit_figures_from_sales())
+            after = Customer.objects.values_list("first_visit_at", flat=True).get(pk=instance.pk)
+            figures_move_first_visit(instance.pk, instance.first_visit_at, after)
 
 
 # --- the import --------------------------------------------------------------------------------
@@ -331,11 +449,6 @@ COLUMN_OF_ATTRIBUTE = {attribute: column for column, attribute in TEMPLATE_COLUM
 
 # --- other systems' exports, turned into our template's columns --------------------------------
 
-OSPOS_COLUMNS = (
-    "First Name", "Last Name", "Gender", "Consent", "Email", "Phone Number", "Address 1",
-    "Address2", "City", "State", "Zip", "Country", "Comments", "Company", "Account Number",
-    "Discount", "Discount_Type", "Taxable",
-)  # fmt: skip
 # OSPOS columns with no place of their own in ours: kept in Notes as "Label: value".
 OSPOS_TO_NOTES = (
     ("Gender", gettext_noop("Gender")),
@@ -354,32 +467,68 @@ def _joined(*parts: str, separator: str = " ") -> str:
     return separator.join(part for part in (part.strip() for part in parts) if part)
 
 
-def _from_ospos(cells: dict) -> list[str]:
-    """An Open Source Point of Sale customer row in our template's columns."""
-    notes = [cells.get("Comments", "")] + [
-        f"{_(label)}: {cells[column]}" for column, label in OSPOS_TO_NOTES if cells.get(column)
-    ]
-    consent = cells.get("Consent", "")
+def _cell(cells: dict, *names: str) -> str:
+    """The first of `names` the row has (headers compared without case or spaces)."""
+    by_key = {_key(header): value for header, value in cells.items()}
+    return next((by_key[_key(name)] for name in names if _key(name) in by_key), "")
+
+
+def _labelled(cells: dict, columns) -> list[str]:
     return [
-        _joined(cells.get("First Name", ""), cells.get("Last Name", "")),  # Name
-        cells.get("Phone Number", ""),  # Phone
-        cells.get("Email", ""),  # Email
-        _joined(cells.get("Address 1", ""), cells.get("Address2", ""), separator=", "),
-        cells.get("City", ""),  # Village
-        "",  # Tax PIN
-        "",  # Clusters
-        "",  # Group
-        consent,  # Send SMS: OSPOS's consent to be contacted, 1 or 0
-        "",  # Latitude
-        "",  # Longitude
-        _joined(*notes, separator="\n"),
+        f"{_(label)}: {_cell(cells, column)}" for column, label in columns if _cell(cells, column)
     ]
+
+
+def _from_ospos(cells: dict) -> dict[str, str]:
+    """An Open Source Point of Sale customer row in our template's columns."""
+    return {
+        "Name": _joined(_cell(cells, "First Name"), _cell(cells, "Last Name")),
+        "Phone": _cell(cells, "Phone Number"),
+        "Email": _cell(cells, "Email"),
+        "Address": _joined(_cell(cells, "Address 1"), _cell(cells, "Address2"), separator=", "),
+        "Village": _cell(cells, "City"),
+        "Send SMS": _cell(cells, "Consent"),  # consent to be contacted, 1 or 0
+        "Notes": _joined(
+            _cell(cells, "Comments"), *_labelled(cells, OSPOS_TO_NOTES), separator="\n"
+        ),
+    }
+
+
+LOYVERSE_TO_NOTES = (
+    ("Customer code", gettext_noop("Loyverse customer code")),
+    ("Province", gettext_noop("Province")),
+    ("Region", gettext_noop("Region")),
+    ("Postal code", gettext_noop("Postal code")),
+    ("Country", gettext_noop("Country")),
+    ("Points balance", gettext_noop("Points balance")),
+)
+
+
+def _from_loyverse(cells: dict) -> dict[str, str]:
+    """A Loyverse customer export row in our template's columns; its visit figures become the
+    customer's opening figures."""
+    return {
+        "Name": _cell(cells, "Customer name", "Name"),
+        "Phone": _cell(cells, "Phone"),
+        "Email": _cell(cells, "Email"),
+        "Address": _cell(cells, "Address"),
+        "Village": _cell(cells, "City"),
+        "Notes": _joined(
+            _cell(cells, "Note", "Notes"), *_labelled(cells, LOYVERSE_TO_NOTES), separator="\n"
+        ),
+        "Opening visits": _cell(cells, "Total visits"),
+        "Opening spent": _cell(cells, "Total spent"),
+        "Opening first visit": _cell(cells, "First visit"),
+        "Opening last visit": _cell(cells, "Last visit"),
+    }
 
 
 OTHER_SYSTEMS = (
     # (what the preview calls it, columns that identify it, row -> our columns)
-    (gettext_noop("an Open Source Point of Sale customer export"), ("First Name", "Last Name",
-     "Phone Number"), _from_ospos),
+    (gettext_noop("an Open Source Point of Sale customer export"),
+     ("First Name", "Last Name", "Phone Number"), _from_ospos),
+    (gettext_noop("a Loyverse customer export"),
+     ("First visit", "Total visits", "Total spent"), _from_loyverse),
 )  # fmt: skip
 
 
@@ -389,19 +538,10 @@ def in_template_columns(sheet: Sheet) -> Sheet:
     headers = {_key(header): header for header in sheet.headers}
     for label, identifying, convert in OTHER_SYSTEMS:
         if all(_key(column) in headers for column in identifying):
-            by_our_name = {_key(column): column for column in OSPOS_COLUMNS}
-            rows = [
-                (
-                    number,
-                    convert(
-                        {
-                            by_our_name.get(_key(header), header): value
-                            for header, value in cells.items()
-                        }
-                    ),
-                )
-                for number, cells in sheet.numbered_rows()
-            ]
+            rows = []
+            for number, cells in sheet.numbered_rows():
+                ours = convert(cells)
+                rows.append((number, [ours.get(column, "") for column, _a in TEMPLATE_COLUMNS]))
             return Sheet(
                 headers=[column for column, _attribute in TEMPLATE_COLUMNS],
                 rows=rows,

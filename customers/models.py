@@ -108,6 +108,19 @@ class Customer(models.Model):
         related_name="+",
     )
 
+    # Opening figures: visits from before this system (a shop's old POS, imported), counted in
+    # the visit figures above with the sales; never changed by a sale.
+    opening_visits = models.PositiveIntegerField(_("visits before this system"), default=0)
+    opening_spent = MoneyField(
+        _("spent before this system"), default=0, validators=[MinValueValidator(0)]
+    )
+    opening_first_visit_at = models.DateTimeField(
+        _("first visit before this system"), null=True, blank=True
+    )
+    opening_last_visit_at = models.DateTimeField(
+        _("last visit before this system"), null=True, blank=True
+    )
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

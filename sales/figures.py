@@ -342,6 +342,20 @@ def figures_move_customer(customer: Customer, old_cluster_ids, new_cluster_ids) 
     changes.write()
 
 
+def figures_move_first_visit(
+    customer_id: int, before: datetime | None, after: datetime | None
+) -> None:
+    """A customer's first visit moved without a sale (opening figures imported): they count
+    among the new customers of the new first visit's month and year instead. Called under the
+    customer's row lock."""
+    if before == after:
+        return
+    changes = _Changes(CORRECTION_SLOT, customer_id)
+    changes.add_first_visit(before, THEIRS, -1)
+    changes.add_first_visit(after, THEIRS, 1)
+    changes.write()
+
+
 def figures_forget_customer(customer: Customer) -> None:
     """A customer is being deleted: their sales become walk-in sales, and they leave the VIP
     bands. Called under the customer's row lock, before the delete (which removes their

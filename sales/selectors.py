@@ -7,8 +7,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
+    Case,
     Count,
+    DateTimeField,
     DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
     IntegerField,
     Max,
     Min,
@@ -17,8 +22,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -39,25 +46,45 @@ TILL_SEARCH_LIMIT = 8
 
 
 def visit_figures_from_sales() -> dict:
-    """Each customer's visit figures computed from their sales (voided ones do not count),
-    as expressions over Customer."""
+    """Each customer's visit figures computed from their sales (voided ones do not count) and
+    their opening figures (visits before this system, imported), as expressions over Customer."""
     sales = Sale.objects.filter(customer=OuterRef("pk"), voided_at__isnull=True).order_by()
     per_customer = sales.values("customer")
     latest = sales.order_by("-sold_at", "-pk")
+    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    first_sale = Subquery(per_customer.annotate(v=Min("sold_at")).values("v"))
+    last_sale = Subquery(per_customer.annotate(v=Max("sold_at")).values("v"))
     return {
-        "first_visit_at": Subquery(per_customer.annotate(v=Min("sold_at")).values("v")),
-        "last_visit_at": Subquery(per_customer.annotate(v=Max("sold_at")).values("v")),
-        "total_visits": Coalesce(
+        # The earlier (later) of the first (last) sale and the opening figure, either of
+        # which may be missing: spelled out, as SQLite's MIN() of a NULL is NULL.
+        "first_visit_at": Case(
+            When(opening_first_visit_at__isnull=True, then=first_sale),
+            When(~Exists(sales), then=F("opening_first_visit_at")),
+            When(GreaterThan(F("opening_first_visit_at"), first_sale), then=first_sale),
+            default=F("opening_first_visit_at"),
+            output_field=DateTimeField(),
+        ),
+        "last_visit_at": Case(
+            When(opening_last_visit_at__isnull=True, then=last_sale),
+            When(~Exists(sales), then=F("opening_last_visit_at")),
+            When(LessThan(F("opening_last_visit_at"), last_sale), then=last_sale),
+            default=F("opening_last_visit_at"),
+            output_field=DateTimeField(),
+        ),
+        "total_visits": F("opening_visits")
+        + Coalesce(
             Subquery(per_customer.annotate(v=Count("pk")).values("v")),
             0,
             output_field=IntegerField(),
         ),
-        "total_spent": Coalesce(
-            Subquery(per_customer.annotate(v=Sum("total")).values("v")),
-            ZERO,
-            output_field=DecimalField(
-                max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
+        "total_spent": ExpressionWrapper(
+            F("opening_spent")
+            + Coalesce(
+                Subquery(per_customer.annotate(v=Sum("total")).values("v")),
+                ZERO,
+                output_field=money,
             ),
+            output_field=money,
         ),
         "last_cashier_id": Subquery(latest.values("cashier_id")[:1]),
     }

@@ -213,3 +213,75 @@ def test_an_open_source_point_of_sale_export(manager):
     assert peter.notes.splitlines() == ["Gender: M", "Taxable: 0"]
     # Imported twice: the second time every row is unchanged.
     assert [row.action for row in run(sheet, manager).rows] == ["unchanged", "unchanged"]
+
+
+LOYVERSE_HEADER = (
+    "Customer name,Email,Phone,Address,City,Province,Postal code,Country,Customer code,Note,"
+    "First visit,Last visit,Total visits,Total spent,Points balance"
+)
+
+
+def test_a_loyverse_export_carries_its_visit_figures_over_as_opening_figures(manager, cashier):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    sheet = sheet_of(
+        "Josephine Ndinda,jo@example.com,0712 777 888,Box 9,Mwingi,Kitui,90400,Kenya,C-0042,"
+        'Likes DAP,2023-02-11 09:15,2024-09-30,14,"25,600.50",120',
+        "Festus Mutinda,,0722777999,,Kyuso,,,,C-0043,,,,0,0,0",
+        header=LOYVERSE_HEADER,
+    )
+    report = run(sheet, manager)
+    assert report.written, report.errors
+    assert "Read as a Loyverse customer export." in report.notes
+    josephine = Customer.objects.get(phone="+254712777888")
+    assert (josephine.name, josephine.village, josephine.email) == (
+        "Josephine Ndinda",
+        "Mwingi",
+        "jo@example.com",
+    )
+    assert josephine.notes.splitlines() == [
+        "Likes DAP",
+        "Loyverse customer code: C-0042",
+        "Province: Kitui",
+        "Postal code: 90400",
+        "Country: Kenya",
+        "Points balance: 120",
+    ]
+    assert (josephine.opening_visits, josephine.opening_spent) == (14, Decimal("25600.50"))
+    assert (josephine.total_visits, josephine.total_spent) == (14, Decimal("25600.50"))
+    assert timezone.localtime(josephine.first_visit_at).strftime("%Y-%m-%d %H:%M") == (
+        "2023-02-11 09:15"
+    )
+    assert timezone.localtime(josephine.last_visit_at).date().isoformat() == "2024-09-30"
+
+    # A sale adds to the opening figures; both rebuilds agree with what is stored.
+    sell(cashier=cashier, customer=josephine, total="100", payment_method="cash")
+    josephine.refresh_from_db()
+    assert (josephine.total_visits, josephine.total_spent) == (15, Decimal("25700.50"))
+    assert josephine.first_visit_at.year == 2023
+    call_command("rebuild_visit_figures", "--check")
+    call_command("rebuild_report_figures", "--check")
+    # Imported again: unchanged, and the sale is still counted.
+    assert [row.action for row in run(sheet, manager).rows] == ["unchanged", "unchanged"]
+    josephine.refresh_from_db()
+    assert josephine.total_visits == 15
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        ("2023-02-11,2024-09-30,many,100", "Opening visits", "Write a number of visits"),
+        ("2023-02-11,2024-09-30,2.5,100", "Opening visits", "whole number"),
+        ("2023-02-11,2024-09-30,3,lots", "Opening spent", "amount in shillings"),
+        ("yesterday,2024-09-30,3,100", "Opening first visit", "Write the day as"),
+        ("2099-01-01,,3,100", "Opening first visit", "in the future"),
+        ("2024-09-30,2023-02-11,3,100", "Opening last visit", "The last visit is before"),
+    ],
+)
+def test_loyverse_figures_that_cannot_be_read_are_refused(manager, cells, column, message):
+    header = "Customer name,Phone,First visit,Last visit,Total visits,Total spent"
+    report = run(sheet_of(f"Amina,0712345678,{cells}", header=header), manager)
+    assert not report.written and not Customer.objects.exists()
+    (row,) = report.errors
+    assert any(error_column == column and message in text for error_column, text in row.errors)
