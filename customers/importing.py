@@ -217,10 +217,12 @@ class GroupWidget(widgets.ForeignKeyWidget):
         text = _key(value or "")
         if not text:
             return None
-        for group in CustomerGroup.objects.all():
+        if not hasattr(self, "groups"):  # read once per import, not once per row
+            self.groups = list(CustomerGroup.objects.order_by("name"))
+        for group in self.groups:
             if text in (_key(group.name), _key(group.slug)):
                 return group
-        names = ", ".join(CustomerGroup.objects.order_by("name").values_list("name", flat=True))
+        names = ", ".join(group.name for group in self.groups)
         raise ValueError(
             _("There is no customer group “%(value)s”; use one of %(names)s.")
             % {"value": value, "names": names}
@@ -245,7 +247,9 @@ class ClustersWidget(widgets.ManyToManyWidget):
 
     def clean(self, value, row=None, **kwargs):
         names = cluster_names(value)
-        existing = {_key(cluster.name): cluster for cluster in Cluster.objects.all()}
+        if not hasattr(self, "existing"):  # read once per import, not once per row
+            self.existing = {_key(cluster.name): cluster for cluster in Cluster.objects.all()}
+        existing = self.existing
         chosen = []
         for name in names:
             cluster = existing.get(_key(name))
