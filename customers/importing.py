@@ -401,7 +401,10 @@ class CustomerImportResource(resources.ModelResource):
             # Only what the file may change: a sale may have moved the balance or the visit
             # figures since this row was read.
             instance.save(
-                update_fields=[name for name in IMPORTED_ATTRIBUTES if name != "clusters"]
+                update_fields=[
+                    *(name for name in IMPORTED_ATTRIBUTES if name != "clusters"),
+                    "updated_at",
+                ]
             )
 
     def save_m2m(self, instance, row, **kwargs):

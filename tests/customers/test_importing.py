@@ -285,3 +285,11 @@ def test_loyverse_figures_that_cannot_be_read_are_refused(manager, cells, column
     assert not report.written and not Customer.objects.exists()
     (row,) = report.errors
     assert any(error_column == column and message in text for error_column, text in row.errors)
+
+
+def test_an_update_moves_the_customers_updated_time(manager, make_customer):
+    customer = make_customer(name="Old Name", phone="+254700000009", clusters=[])
+    before = customer.updated_at
+    run(sheet_of("New Name,0700000009", header="Name,Phone"), manager)
+    customer.refresh_from_db()
+    assert customer.name == "New Name" and customer.updated_at > before
