@@ -221,7 +221,8 @@ def first_sale_day() -> date | None:
     return timezone.localdate(first) if first else None
 
 
-def vip_totals(period: ReportPeriod) -> QuerySet[CustomerSalesTotal]:
+def period_customer_totals(period: ReportPeriod) -> QuerySet[CustomerSalesTotal]:
+    """One row per customer who bought in the period (VIP ranking, activity by customer)."""
     return CustomerSalesTotal.objects.filter(period=period.kind, starts_on=period.starts_on)
 
 
@@ -231,7 +232,7 @@ def _revenue_at_ranks(period: ReportPeriod, ranks: list[int]) -> dict[int, Decim
     if not ranks:
         return {}
     ranked = (
-        vip_totals(period)
+        period_customer_totals(period)
         .annotate(
             rank=Window(RowNumber(), order_by=RANK_ORDER),
             running=Window(Sum("revenue"), order_by=RANK_ORDER, frame=RowRange(None, 0)),
@@ -273,7 +274,7 @@ class RevenueBands:
         (the period's totals from that customer's band down, in rank order; how many of them
         to skip; the revenue of the bands above)."""
         above, running = 0, ZERO
-        ranked = vip_totals(self.period)
+        ranked = period_customer_totals(self.period)
         for band, count, revenue in self.bands:
             if rank < above + count:
                 ceiling = revenue_band_ceiling(band)
@@ -409,7 +410,7 @@ class VipRanking(Sequence):
     def __iter__(self):
         """Every row in rank order, read in chunks: what the CSV export streams."""
         running = ZERO
-        ranked = vip_totals(self.period).order_by(*RANK_ORDER).values(*VIP_ROW_FIELDS)
+        ranked = period_customer_totals(self.period).order_by(*RANK_ORDER).values(*VIP_ROW_FIELDS)
         for rank, row in enumerate(ranked.iterator(chunk_size=2000), start=1):
             running += row["revenue"]
             yield _vip_row(rank, row, running, self.total)
@@ -509,7 +510,7 @@ def activity_totals(period: ReportPeriod, cluster: Cluster | None = None) -> dic
 def customer_activity(period: ReportPeriod, cluster: Cluster | None = None):
     """The customers with a visit in the period (one CustomerSalesTotal row each, with its
     customer), optionally only a cluster's, best revenue first. `average_basket` annotated."""
-    rows = vip_totals(period).select_related("customer")
+    rows = period_customer_totals(period).select_related("customer")
     if cluster is not None:
         rows = rows.filter(
             Exists(

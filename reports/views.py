@@ -268,6 +268,22 @@ class CreditSmsRemindersView(StaffPermissionRequiredMixin, View):
         )
 
 
+# --- report periods (VIP, activity): a calendar month or year ---
+
+
+def report_period_form(request, *, default: str) -> ReportPeriodForm:
+    value = request.GET.get("period", "")
+    return ReportPeriodForm(
+        {"period": value} if value else None, first_sale_day=first_sale_day(), default=default
+    )
+
+
+def period_label(period: ReportPeriod) -> str:
+    if period.kind == SalesPeriod.YEAR:
+        return f"{period.starts_on:%Y}"
+    return date_format(period.starts_on, "F Y")
+
+
 # --- VIP ---
 
 VIP_PAGE_SIZE = 50
@@ -345,19 +361,6 @@ def vip_chart(summary: dict) -> Chart:
 # Managers only, as the dashboard: the shop's takings are not a cashier's to read.
 
 ACTIVITY_PERMISSIONS = ("sales.view_sale", "customers.change_customer")
-
-
-def report_period_form(request, *, default: str) -> ReportPeriodForm:
-    value = request.GET.get("period", "")
-    return ReportPeriodForm(
-        {"period": value} if value else None, first_sale_day=first_sale_day(), default=default
-    )
-
-
-def period_label(period: ReportPeriod) -> str:
-    if period.kind == SalesPeriod.YEAR:
-        return f"{period.starts_on:%Y}"
-    return date_format(period.starts_on, "F Y")
 
 
 class ActivityByClusterMixin:

@@ -237,19 +237,25 @@ def _cluster_ids(customer_id: int) -> list[int]:
     )
 
 
+def _walk_in_sale(sale: Sale, sign: int) -> None:
+    """A sale with no customer counts only in the walk-in segment of its month and year."""
+    changes = _Changes(summary_slot(sale))
+    for period, starts_on in sales_period_starts(sale.sold_at).items():
+        changes.add_summary(
+            period, starts_on, [(SalesSegment.WALK_IN, 0)], visits=sign, revenue=sign * sale.total
+        )
+    changes.write()
+
+
 def figures_count_sale(sale: Sale, *, first_visit_before: datetime | None) -> None:
     """Count a new standing sale. For a customer's sale, called under the customer's row lock
     after their visit figures were updated; `first_visit_before` is their first visit as it
     was before this sale."""
-    changes = _Changes(summary_slot(sale))
-    starts = sales_period_starts(sale.sold_at)
     if sale.customer_id is None:
-        for period, starts_on in starts.items():
-            changes.add_summary(
-                period, starts_on, [(SalesSegment.WALK_IN, 0)], visits=1, revenue=sale.total
-            )
-        changes.write()
+        _walk_in_sale(sale, 1)
         return
+    changes = _Changes(summary_slot(sale), sale.customer_id)
+    starts = sales_period_starts(sale.sold_at)
     totals = _add(
         CustomerSalesTotal,
         ("customer_id", "period", "starts_on"),
@@ -260,7 +266,6 @@ def figures_count_sale(sale: Sale, *, first_visit_before: datetime | None) -> No
         },
         returning=("period", "visits", "revenue"),
     )
-    changes.customer_id = sale.customer_id
     for period, visits, revenue in totals:
         revenue = to_money(str(revenue))  # SQLite hands a raw cursor a float
         changes.add_to_theirs(
@@ -278,16 +283,11 @@ def figures_uncount_sale(
 ) -> None:
     """Take a voided sale out. For a customer's sale, called under the customer's row lock
     with their first visit before and after the void."""
-    changes = _Changes(summary_slot(sale))
-    starts = sales_period_starts(sale.sold_at)
     if sale.customer_id is None:
-        for period, starts_on in starts.items():
-            changes.add_summary(
-                period, starts_on, [(SalesSegment.WALK_IN, 0)], visits=-1, revenue=-sale.total
-            )
-        changes.write()
+        _walk_in_sale(sale, -1)
         return
-    segments = _segments(_cluster_ids(sale.customer_id))
+    changes = _Changes(summary_slot(sale), sale.customer_id)
+    starts = sales_period_starts(sale.sold_at)
     rows = CustomerSalesTotal.objects.filter(customer_id=sale.customer_id).filter(
         Q(
             *[Q(period=period, starts_on=starts_on) for period, starts_on in starts.items()],
@@ -295,27 +295,29 @@ def figures_uncount_sale(
         )
     )
     for total in rows:
-        emptied = total.visits == 1
-        changes.add_summary(
+        changes.add_to_theirs(
             total.period,
             total.starts_on,
-            segments,
             visits=-1,
             revenue=-sale.total,
-            active=-1 if emptied else 0,
+            active=-1 if total.visits == 1 else 0,  # their only sale of the period
         )
         changes.move_band(total.period, total.starts_on, total.revenue, total.revenue - sale.total)
     rows.filter(visits=1).delete()
     rows.update(visits=F("visits") - 1, revenue=F("revenue") - sale.total)
     if first_visit_before != first_visit_after:
-        changes.add_first_visit(first_visit_before, segments, -1)
-        changes.add_first_visit(first_visit_after, segments, 1)
+        changes.add_first_visit(first_visit_before, THEIRS, -1)
+        changes.add_first_visit(first_visit_after, THEIRS, 1)
     changes.write()
 
 
-def _customer_figures(customer_id: int, segments, changes: _Changes, sign: int) -> None:
-    """Add (sign 1) or take away (-1) all of a customer's figures to `segments`."""
-    for total in CustomerSalesTotal.objects.filter(customer_id=customer_id):
+def _customer_figures(
+    customer_id: int, segments, changes: _Changes, sign: int
+) -> list[CustomerSalesTotal]:
+    """Add (sign 1) or take away (-1) all of a customer's figures to `segments`; returns the
+    customer's period totals it read."""
+    totals = list(CustomerSalesTotal.objects.filter(customer_id=customer_id))
+    for total in totals:
         changes.add_summary(
             total.period,
             total.starts_on,
@@ -324,6 +326,7 @@ def _customer_figures(customer_id: int, segments, changes: _Changes, sign: int) 
             revenue=sign * total.revenue,
             active=sign,
         )
+    return totals
 
 
 def figures_move_customer(customer: Customer, old_cluster_ids, new_cluster_ids) -> None:
@@ -362,15 +365,8 @@ def figures_forget_customer(customer: Customer) -> None:
     CustomerSalesTotal rows)."""
     changes = _Changes(CORRECTION_SLOT)
     segments = _segments(_cluster_ids(customer.pk))
-    for total in CustomerSalesTotal.objects.filter(customer_id=customer.pk):
-        changes.add_summary(
-            total.period,
-            total.starts_on,
-            segments,
-            visits=-total.visits,
-            revenue=-total.revenue,
-            active=-1,
-        )
+    totals = _customer_figures(customer.pk, segments, changes, -1)
+    for total in totals:
         changes.add_summary(
             total.period,
             total.starts_on,
