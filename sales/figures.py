@@ -345,17 +345,16 @@ def figures_move_customer(customer: Customer, old_cluster_ids, new_cluster_ids) 
     changes.write()
 
 
-def figures_move_first_visit(
-    customer_id: int, before: datetime | None, after: datetime | None
-) -> None:
-    """A customer's first visit moved without a sale (opening figures imported): they count
-    among the new customers of the new first visit's month and year instead. Called under the
-    customer's row lock."""
-    if before == after:
-        return
-    changes = _Changes(CORRECTION_SLOT, customer_id)
-    changes.add_first_visit(before, THEIRS, -1)
-    changes.add_first_visit(after, THEIRS, 1)
+def figures_move_first_visits(moves: Iterable[tuple[list[int], datetime | None, datetime | None]]):
+    """Many customers' first visits moved without a sale (an import, a batch at a time): each
+    move is (the customer's cluster ids now, first visit before, after); one write for all.
+    Called under the customers' row locks."""
+    changes = _Changes(CORRECTION_SLOT)
+    for cluster_ids, before, after in moves:
+        if before != after:
+            segments = _segments(cluster_ids)
+            changes.add_first_visit(before, segments, -1)
+            changes.add_first_visit(after, segments, 1)
     changes.write()
 
 

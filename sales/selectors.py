@@ -45,6 +45,17 @@ VISIT_FIGURES = (
 TILL_SEARCH_LIMIT = 8
 
 
+def visit_figures_without_sales(customer) -> dict:
+    """The visit figures of a customer with no sale yet (one being imported): their opening
+    figures, which is what visit_figures_from_sales() gives them."""
+    return {
+        "first_visit_at": customer.opening_first_visit_at,
+        "last_visit_at": customer.opening_last_visit_at,
+        "total_visits": customer.opening_visits,
+        "total_spent": customer.opening_spent,
+    }
+
+
 def visit_figures_from_sales() -> dict:
     """Each customer's visit figures computed from their sales (voided ones do not count) and
     their opening figures (visits before this system, imported), as expressions over Customer."""
