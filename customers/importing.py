@@ -16,8 +16,9 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
-from django.db.models import BooleanField, F
+from django.db.models import BooleanField, CharField
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -25,7 +26,7 @@ from import_export import fields, resources, widgets
 from phonenumber_field.phonenumber import PhoneNumber
 from tablib import Dataset
 
-from core.bulk import bulk_update_rows, copy_history
+from core.bulk import bulk_update_rows, copy_history, sql_in
 from core.money import ZERO, to_money
 from core.phones import validate_typed_phone_digits
 from core.tabular import Sheet, UnreadableFile, read_sheet
@@ -420,15 +421,13 @@ class CustomerImportResource(resources.ModelResource):
             Customer.objects.select_related("group")
             .order_by("pk")
             .defer("phone")
-            .annotate(phone_text=F("phone"))
+            .annotate(phone_text=Cast("phone", CharField()))
         )
         if not kwargs.get("dry_run"):
             customers = customers.select_for_update(no_key=True, of=("self",))
         column = f"{connection.ops.quote_name(Customer._meta.db_table)}.phone"
         for chunk in _chunks(sorted(phones)):
-            in_file = RawSQL(
-                f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk, BooleanField()
-            )
+            in_file = RawSQL(*sql_in(column, chunk), BooleanField())
             for customer in customers.filter(in_file):
                 customer.phone = phones[customer.phone_text]
                 self.existing[customer.phone_text] = customer
