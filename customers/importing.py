@@ -29,6 +29,7 @@ from tablib import Dataset
 from core.bulk import bulk_update_rows, copy_history, sql_in
 from core.money import ZERO, to_money
 from core.phones import validate_typed_phone_digits
+from core.progress import Progress
 from core.tabular import Sheet, UnreadableFile, read_sheet
 from customers.models import Cluster, Customer, CustomerGroup, CustomerImport
 from customers.selectors import customer_group_default
@@ -356,9 +357,12 @@ class CustomerImportResource(resources.ModelResource):
         use_bulk = True
         batch_size = 1000
 
-    def __init__(self, *, actor, create_clusters: bool, columns: set[str]):
+    def __init__(
+        self, *, actor, create_clusters: bool, columns: set[str], progress: Progress | None = None
+    ):
         super().__init__()
         self.actor = actor
+        self.progress = progress
         self.create_clusters = create_clusters
         self.fields["clusters"] = fields.Field(
             attribute="clusters",
@@ -485,6 +489,10 @@ class CustomerImportResource(resources.ModelResource):
                 ) % {"names": ", ".join(f"“{name}”" for name in unknown)}
         if errors:
             raise ValidationError(errors)
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self.progress is not None:
+            self.progress.advance()
 
     def get_instance(self, instance_loader, row):
         return self.existing.get(self._phone(row))
@@ -792,11 +800,10 @@ def in_template_columns(sheet: Sheet) -> Sheet:
     return sheet
 
 
-def customer_import(sheet: Sheet, *, actor, confirm: bool, create_clusters: bool) -> ImportReport:
-    """Import `sheet` (our template's columns, or another system's export that
-    in_template_columns knows). With `confirm` False nothing is kept (a dry run for the
-    preview); with True every row is written in one transaction, or none when any row is
-    refused. Raises MissingColumns when Name or Phone is not in the file."""
+def _columns(sheet: Sheet) -> tuple[Sheet, dict[str, str], list[str]]:
+    """The sheet in our template's columns (another system's export turned into them), which
+    of them it has ({our column: the file's header}) and notes on how it was read. Raises
+    MissingColumns when Name or Phone is not in the file."""
     sheet = in_template_columns(sheet)
     known = {_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
     columns = {known[_key(header)]: header for header in sheet.headers if _key(header) in known}
@@ -820,13 +827,25 @@ def customer_import(sheet: Sheet, *, actor, confirm: bool, create_clusters: bool
             _("These columns are not ours and were left out: %(columns)s.")
             % {"columns": ", ".join(f"“{header}”" for header in ignored)}
         )
+    return sheet, columns, notes
+
+
+def customer_import(
+    sheet: Sheet, *, actor, confirm: bool, create_clusters: bool, progress: Progress | None = None
+) -> ImportReport:
+    """Import `sheet` (our template's columns, or another system's export that
+    in_template_columns knows). With `confirm` False nothing is kept (a dry run for the
+    preview); with True every row is written in one transaction, or none when any row is
+    refused. `progress` advances a row at a time. Raises MissingColumns when Name or Phone is
+    not in the file."""
+    sheet, columns, notes = _columns(sheet)
     dataset = Dataset(headers=[*columns, "__row__"])
     numbers = []
     for number, cells in sheet.numbered_rows():
         dataset.append([*(cells[header] for header in columns.values()), number])
         numbers.append(number)
     resource = CustomerImportResource(
-        actor=actor, create_clusters=create_clusters, columns=set(columns)
+        actor=actor, create_clusters=create_clusters, columns=set(columns), progress=progress
     )
     with transaction.atomic():
         result = resource.import_data(
@@ -837,6 +856,8 @@ def customer_import(sheet: Sheet, *, actor, confirm: bool, create_clusters: bool
             raise_errors=False,
         )
         written = confirm and not (result.has_errors() or result.has_validation_errors())
+    for error in result.base_errors:  # a batch the database refused: nothing was written
+        notes.append(_("The database refused the import: %(error)s") % {"error": error.error})
     reports = [
         _row_report(number, row_result, values)
         for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
@@ -864,7 +885,11 @@ def _row_report(number: int, row_result, values: dict) -> RowReport:
     return report
 
 
-# --- the import's record (CustomerImport): preview, then confirm ---------------------------------
+# --- the import's record (CustomerImport): upload, check, confirm, import --------------------
+#
+# Upload reads the file at once (a file that cannot be read, or has no Name or Phone column, is
+# refused on the upload page); checking every row (the preview) and the import itself run as
+# background jobs (customers.tasks), the page following their progress.
 
 FINDINGS_ERRORS_KEPT = 1000
 FINDINGS_ROWS_KEPT = 200
@@ -872,6 +897,11 @@ FINDINGS_ROWS_KEPT = 200
 
 class ImportRefused(Exception):
     """The file or the request cannot be imported; str() says why."""
+
+
+def progress_key(record: CustomerImport | int) -> str:
+    pk = record if isinstance(record, int) else record.pk
+    return f"customer-import-{pk}"
 
 
 def _record_findings(record: CustomerImport, report: ImportReport) -> None:
@@ -892,13 +922,25 @@ def _record_findings(record: CustomerImport, report: ImportReport) -> None:
     }
 
 
-def customer_import_preview(*, actor, upload, create_clusters: bool) -> CustomerImport:
-    """Read an uploaded file and dry-run it: the CustomerImport that records what importing it
-    would do (no customer is written). Raises ImportRefused when the file cannot be read."""
+def _queue(record: CustomerImport, status: str, job) -> None:
+    """Hand `record` to a background job (queued in this transaction: it starts once the
+    record is saved)."""
+    record.status = status
+    record.queued_at = timezone.now()
+    record.save()
+    job.enqueue(record.pk)
+
+
+@transaction.atomic
+def customer_import_upload(*, actor, upload, create_clusters: bool) -> CustomerImport:
+    """Take an uploaded file: read it and check it has the columns every customer needs, then
+    queue the check of every row (the preview). Raises ImportRefused when the file cannot be
+    read or lacks Name or Phone; nothing is kept then."""
+    from customers.tasks import check_customer_import  # the tasks module imports this one
+
     try:
         sheet = read_sheet(upload)
-        upload.seek(0)
-        report = customer_import(sheet, actor=actor, confirm=False, create_clusters=create_clusters)
+        _columns(sheet)
     except (UnreadableFile, MissingColumns) as error:
         raise ImportRefused(str(error)) from error
     upload.seek(0)
@@ -907,36 +949,97 @@ def customer_import_preview(*, actor, upload, create_clusters: bool) -> Customer
         file_name=(upload.name or "")[:255],
         content=upload.read(),
         create_clusters=create_clusters,
+        rows=len(sheet.rows),
     )
-    _record_findings(record, report)
-    record.save()
+    _queue(record, CustomerImport.Status.CHECKING, check_customer_import)
     return record
 
 
 @transaction.atomic
 def customer_import_confirm(*, actor, record: CustomerImport) -> CustomerImport:
-    """Import a previewed file for real: every row in one transaction, or none (the record then
-    says why: the customers may have changed since the preview). Its file is cleared either
-    way. Raises ImportRefused when it was already imported or refused."""
+    """The manager confirms a previewed file: queue its import. Raises ImportRefused when it
+    is not (or no longer) waiting for that."""
+    from customers.tasks import run_customer_import
+
     record = CustomerImport.objects.select_for_update().get(pk=record.pk)
-    if record.status != CustomerImport.Status.PREVIEWED:
+    if record.status != CustomerImport.Status.PREVIEWED or record.rows_refused:
         raise ImportRefused(
-            _("This file was already %(status)s; upload it again to import it again.")
+            _("This file cannot be imported now (%(status)s). Upload it again to import it.")
             % {"status": record.get_status_display().lower()}
         )
-    upload = SimpleUploadedFile(record.file_name, bytes(record.content))
-    try:
-        report = customer_import(
-            read_sheet(upload), actor=actor, confirm=True, create_clusters=record.create_clusters
-        )
-    except (UnreadableFile, MissingColumns) as error:
-        raise ImportRefused(str(error)) from error
-    _record_findings(record, report)
-    record.status = (
-        CustomerImport.Status.IMPORTED if report.written else CustomerImport.Status.REFUSED
-    )
     record.imported_by = actor
-    record.imported_at = timezone.now()
-    record.content = b""
-    record.save()
+    _queue(record, CustomerImport.Status.IMPORTING, run_customer_import)
     return record
+
+
+def _run(record_id: int, status: str, work) -> None:
+    """Run a background job's `work` on the record if it is still waiting for it; a job that
+    fails leaves the record refused, saying so, with nothing written."""
+    record = CustomerImport.objects.filter(pk=record_id, status=status).first()
+    if record is None:
+        return  # already done (a job run twice) or the record is gone
+    try:
+        upload = SimpleUploadedFile(record.file_name, bytes(record.content))
+        work(record, read_sheet(upload), Progress(progress_key(record), record.rows))
+    except Exception as error:
+        CustomerImport.objects.filter(pk=record.pk).update(
+            status=CustomerImport.Status.REFUSED,
+            content=b"",
+            findings={
+                **record.findings,
+                "notes": [
+                    *record.findings.get("notes", []),
+                    _("The job stopped on an error; nothing was written (%(error)s).")
+                    % {"error": f"{type(error).__name__}: {error}"[:300]},
+                ],
+            },
+        )
+        raise
+
+
+def customer_import_check(record_id: int) -> None:
+    """The background check of every row (a dry run: no customer is written): the record then
+    holds what importing would do, and waits for the manager's confirmation."""
+
+    def check(record, sheet, progress):
+        report = customer_import(
+            sheet,
+            actor=record.created_by,
+            confirm=False,
+            create_clusters=record.create_clusters,
+            progress=progress,
+        )
+        _record_findings(record, report)
+        record.status = CustomerImport.Status.PREVIEWED
+        record.save()
+
+    _run(record_id, CustomerImport.Status.CHECKING, check)
+
+
+def customer_import_run(record_id: int) -> None:
+    """The background import of a confirmed file: every row in one transaction, or none (the
+    record then says why: the customers may have changed since the preview). The file's bytes
+    are cleared either way (they hold people's phone numbers)."""
+
+    def run(record, sheet, progress):
+        with transaction.atomic():
+            # Locked for the import: a second job for the same record waits, then finds it done.
+            record = CustomerImport.objects.select_for_update().get(pk=record.pk)
+            if record.status != CustomerImport.Status.IMPORTING:
+                return
+            report = customer_import(
+                sheet,
+                actor=record.imported_by,
+                confirm=True,
+                create_clusters=record.create_clusters,
+                progress=progress,
+            )
+            _record_findings(record, report)
+            record.status = (
+                CustomerImport.Status.IMPORTED if report.written else CustomerImport.Status.REFUSED
+            )
+            record.imported_at = timezone.now()
+            record.content = b""
+            record.save()
+
+    _run(record_id, CustomerImport.Status.IMPORTING, run)

@@ -220,9 +220,14 @@ class CustomerImport(models.Model):
     """
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
         PREVIEWED = "previewed", _("Previewed, not imported yet")
+        IMPORTING = "importing", _("Being imported")
         IMPORTED = "imported", _("Imported")
         REFUSED = "refused", _("Refused: nothing written")
+
+    # A background job is checking or importing the file (customers.tasks).
+    WORKING = (Status.CHECKING, Status.IMPORTING)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -253,6 +258,9 @@ class CustomerImport(models.Model):
         blank=True,
     )
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # When the current background job was queued: a job that has not started after a while
+    # means no worker is running, which the page says.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

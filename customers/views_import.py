@@ -3,13 +3,15 @@
 import codecs
 import csv
 import io
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.views.generic import DetailView, FormView, View
 
+from core.progress import progress_of
 from core.views import StaffPermissionRequiredMixin
 from customers.forms import CustomerImportForm
 from customers.importing import (
@@ -17,17 +19,22 @@ from customers.importing import (
     TEMPLATE_EXAMPLE_ROWS,
     ImportRefused,
     customer_import_confirm,
-    customer_import_preview,
+    customer_import_upload,
+    progress_key,
 )
 from customers.models import CustomerImport
 
 IMPORT_PERMISSION = "customers.add_customerimport"
 RECENT_IMPORTS = 20
+REFRESH_SECONDS = 2
+# A job not started after this long: no worker is running (the page says how to start one).
+WORKER_EXPECTED_WITHIN = timedelta(seconds=15)
 
 
 class CustomerImportView(StaffPermissionRequiredMixin, FormView):
-    """Upload a spreadsheet: it is read and dry-run at once, and the preview shows what
-    importing it would do. The shop's recent imports are listed below (the audit)."""
+    """Upload a spreadsheet: it is read at once, its rows checked in the background, and the
+    preview shows what importing it would do. The shop's recent imports are listed below (the
+    audit)."""
 
     permission_required = IMPORT_PERMISSION
     template_name = "customers/customer_import.html"
@@ -35,7 +42,7 @@ class CustomerImportView(StaffPermissionRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            record = customer_import_preview(
+            record = customer_import_upload(
                 actor=self.request.user,
                 upload=form.cleaned_data["file"],
                 create_clusters=form.cleaned_data["create_clusters"],
@@ -55,7 +62,8 @@ class CustomerImportView(StaffPermissionRequiredMixin, FormView):
 
 class CustomerImportDetailView(StaffPermissionRequiredMixin, DetailView):
     """What the file would do (or did): counts, notes, every refused row with its column and
-    reason, the first rows; Import when nothing is refused."""
+    reason, the first rows; Import when nothing is refused. While a background job checks or
+    imports it, how far it has got (the page reloads itself)."""
 
     permission_required = IMPORT_PERMISSION
     template_name = "customers/customer_import_detail.html"
@@ -64,6 +72,18 @@ class CustomerImportDetailView(StaffPermissionRequiredMixin, DetailView):
     def get_queryset(self):
         return CustomerImport.objects.select_related("created_by", "imported_by").defer("content")
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = self.object
+        if record.status in CustomerImport.WORKING:
+            context["progress"] = progress_of(progress_key(record))
+            waited = timezone.now() - (record.queued_at or record.created_at)
+            context["worker_missing"] = (
+                context["progress"] is None and waited > WORKER_EXPECTED_WITHIN
+            )
+            context["refresh_seconds"] = REFRESH_SECONDS
+        return context
+
 
 class CustomerImportConfirmView(StaffPermissionRequiredMixin, View):
     permission_required = IMPORT_PERMISSION
@@ -71,33 +91,9 @@ class CustomerImportConfirmView(StaffPermissionRequiredMixin, View):
     def post(self, request, pk):
         record = get_object_or_404(CustomerImport, pk=pk)
         try:
-            record = customer_import_confirm(actor=request.user, record=record)
+            customer_import_confirm(actor=request.user, record=record)
         except ImportRefused as error:
             messages.error(request, str(error))
-            return redirect(record)
-        if record.status == CustomerImport.Status.IMPORTED:
-            messages.success(
-                request,
-                _(
-                    "Imported %(file)s: %(new)d new customers, %(updated)d updated, %(same)d "
-                    "unchanged."
-                )
-                % {
-                    "file": record.file_name,
-                    "new": record.rows_new,
-                    "updated": record.rows_updated,
-                    "same": record.rows_unchanged,
-                },
-            )
-            return redirect("customers:customer_list")
-        messages.error(
-            request,
-            _(
-                "Nothing was imported: %(count)d rows are refused now (the customers changed "
-                "since the preview). Fix them in the file and upload it again."
-            )
-            % {"count": record.rows_refused},
-        )
         return redirect(record)
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 
 from core.roles import ADMIN, CASHIER, MANAGER
 from customers.models import Cluster
@@ -25,6 +26,14 @@ DATA_MIGRATIONS = [
     ("credit.migrations.0004_credit_role_permissions", "grant_credit_permissions"),
     ("customers.migrations.0006_import_permission", "grant_import_permission"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: a background job's progress is kept there by the
+    record's id, which the next test's record may reuse."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

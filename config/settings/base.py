@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "phonenumber_field",
     "simple_history",
     "core",
@@ -168,4 +170,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
+}
+
+# Background jobs (a large import): Django's tasks API (django-tasks, the backport of Django
+# 6's django.tasks) with its database backend, so no broker is needed; `make run` starts the
+# worker beside the web server (`manage.py db_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# The cache carries a background job's progress to the page that shows it (the job and the web
+# server are different processes): files on this machine unless CACHE_URL names a shared cache
+# (redis://..., for several app servers).
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default=f"filecache://{BASE_DIR / 'var' / 'cache'}")
 }

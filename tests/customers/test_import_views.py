@@ -3,11 +3,16 @@ each import leaves, the template, bad files, and who may do it."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
+from core.progress import Progress, progress_of
+from customers.importing import customer_import_check, customer_import_run, progress_key
 from customers.models import Customer, CustomerImport
 
 pytestmark = pytest.mark.django_db
@@ -47,10 +52,8 @@ def test_upload_previews_and_writes_nothing_then_confirm_imports(client, manager
     response = client.post(
         reverse("customers:customer_import_confirm", args=[record.pk]), follow=True
     )
-    assert (
-        "Imported old-pos.csv: 2 new customers, 0 updated, 0 unchanged."
-        in response.content.decode()
-    )
+    assert response.redirect_chain == [(record.get_absolute_url(), 302)]
+    assert "Imported: 2 new customers, 0 updated, 0 unchanged." in response.content.decode()
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["Amina", "Baraka"]
     record.refresh_from_db()
     assert (record.status, record.imported_by, record.content) == ("imported", manager, b"")
@@ -58,7 +61,7 @@ def test_upload_previews_and_writes_nothing_then_confirm_imports(client, manager
 
     # The same preview cannot be imported twice.
     again = client.post(reverse("customers:customer_import_confirm", args=[record.pk]), follow=True)
-    assert "This file was already imported" in again.content.decode()
+    assert "This file cannot be imported now (imported)." in again.content.decode()
     assert Customer.objects.count() == 2
 
 
@@ -78,10 +81,12 @@ def test_refused_rows_are_listed_and_block_the_import(client, manager, clusters)
         [3, "Clusters", no_cluster],
         [3, "Phone", "Enter the full phone number, at least 10 digits, e.g. 0712 345 678."],
     ]
-    response = client.post(reverse("customers:customer_import_confirm", args=[record.pk]))
-    assert response.status_code == 302
+    response = client.post(
+        reverse("customers:customer_import_confirm", args=[record.pk]), follow=True
+    )
+    assert "This file cannot be imported now" in response.content.decode()
     assert not Customer.objects.exists()
-    assert CustomerImport.objects.get().status == "refused"
+    assert CustomerImport.objects.get().status == "previewed"
 
 
 @pytest.mark.parametrize(
@@ -141,3 +146,81 @@ def test_a_cashier_cannot_see_or_confirm_an_import(client, cashier, manager, clu
         == 403
     )
     assert not Customer.objects.exists()
+
+
+# --- the background jobs: the page follows them ----------------------------------------------
+
+WORKER = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+NO_WORKER = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def test_the_page_follows_a_job_and_says_when_no_worker_runs(client, manager, clusters, settings):
+    settings.TASKS = NO_WORKER  # queued, never run
+    client.force_login(manager)
+    upload(client, csv_file("Amina,0712345678,Mwingi,"))
+    record = CustomerImport.objects.get()
+    assert record.status == "checking" and record.rows == 1
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "Waiting for the background worker to start." in page
+    assert "Is it running?" not in page  # not yet: it was queued a moment ago
+
+    CustomerImport.objects.filter(pk=record.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert "Is it running?" in client.get(record.get_absolute_url()).content.decode()
+
+    Progress(progress_key(record), 50_000).report(12_500)
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert "12500 of 50000 rows." in page and "Is it running?" not in page
+
+    customer_import_check(record.pk)  # what the worker does
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    assert "1 rows: 1 new" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_worker_checks_and_imports(client, manager, clusters, settings):
+    settings.TASKS = WORKER
+    client.force_login(manager)
+    upload(client, csv_file(*(f"Farmer {n},07{n:08d},Mwingi," for n in range(1, 1201))))
+    record = CustomerImport.objects.get()
+    assert record.status == "checking"
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    record.refresh_from_db()
+    assert (record.status, record.rows_new) == ("previewed", 1200)
+    assert progress_of(progress_key(record)) == {"done": 1200, "total": 1200, "percent": 100}
+
+    client.post(reverse("customers:customer_import_confirm", args=[record.pk]))
+    record.refresh_from_db()
+    assert record.status == "importing" and not Customer.objects.exists()
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    record.refresh_from_db()
+    assert (record.status, record.imported_by, record.content) == ("imported", manager, b"")
+    assert Customer.objects.count() == 1200
+
+
+def test_a_job_that_fails_leaves_the_record_refused_and_nothing_written(
+    client, manager, clusters, settings, monkeypatch
+):
+    settings.TASKS = NO_WORKER
+    client.force_login(manager)
+    upload(client, csv_file("Amina,0712345678,Mwingi,"))
+    record = CustomerImport.objects.get()
+    customer_import_check(record.pk)
+    client.post(reverse("customers:customer_import_confirm", args=[record.pk]))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("customers.importing.customer_import", broken)
+    with pytest.raises(RuntimeError):
+        customer_import_run(record.pk)
+    record.refresh_from_db()
+    assert record.status == "refused" and record.content == b""
+    assert "The job stopped on an error; nothing was written (RuntimeError: disk full)." in (
+        record.findings["notes"]
+    )
+    assert not Customer.objects.exists()
+    customer_import_run(record.pk)  # run again (a retried job): nothing to do
