@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports clean
+.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -22,10 +22,13 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo_data
 
-## Run the back office on http://127.0.0.1:8000 with SQLite and demo data.
+## Run the back office on http://127.0.0.1:8000 with SQLite and demo data, and beside it the
+## background worker (large imports); Ctrl+C stops both.
 run: demo
 	@echo ""
 	@echo "Back office: http://$(HOST_PORT)/"
+	$(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST_PORT)
 
 ## The whole suite: SQLite unless DATABASE_URL is set; browser tests need /usr/bin/chromium.
@@ -46,7 +49,7 @@ check-migrations: install
 BENCH_DB := $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice_bench}
 
 ## Every benchmark on PostgreSQL, one after the other, each in a throwaway database dropped after.
-bench: bench-till bench-credit bench-reports
+bench: bench-till bench-credit bench-reports bench-import
 .NOTPARALLEL: bench
 
 ## Sale-commit latency at 1, 4 and 16 cashiers.
@@ -64,5 +67,10 @@ bench-credit: install
 bench-reports: install
 	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_reports $(BENCH_REPORTS_ARGS)
 
+## Customer import throughput (rows a second) for a 100,000-row file: new, updated, unchanged.
+## Options: make bench-import BENCH_IMPORT_ARGS="--rows 20000 --json import.json"
+bench-import: install
+	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_import $(BENCH_IMPORT_ARGS)
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -47,6 +47,9 @@ class Sheet:
     delimiter: str | None = None
     blank_rows_skipped: int = 0
     notes: list[str] = field(default_factory=list)
+    # A sheet converted from another system's export: the export's column(s) each of its
+    # columns came from, for messages that name what the person sees in their file.
+    column_sources: dict[str, str] = field(default_factory=dict)
 
     def numbered_rows(self):
         """(row number, {header: cell}) for each data row; missing cells are ""."""

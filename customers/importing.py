@@ -770,12 +770,35 @@ def _from_loyverse(cells: dict) -> dict[str, str]:
     }
 
 
+# Where our columns come from in each export, so a refusal names the column the person sees.
+OSPOS_SOURCES = {
+    "Name": "First Name, Last Name",
+    "Phone": "Phone Number",
+    "Email": "Email",
+    "Address": "Address 1, Address2",
+    "Village": "City",
+    "Send SMS": "Consent",
+    "Notes": "Comments",
+}
+LOYVERSE_SOURCES = {
+    "Name": "Customer name",
+    "Phone": "Phone",
+    "Email": "Email",
+    "Address": "Address",
+    "Village": "City",
+    "Notes": "Note",
+    "Opening visits": "Total visits",
+    "Opening spent": "Total spent",
+    "Opening first visit": "First visit",
+    "Opening last visit": "Last visit",
+}
+
 OTHER_SYSTEMS = (
-    # (what the preview calls it, columns that identify it, row -> our columns)
+    # (what the preview calls it, columns that identify it, row -> our columns, their sources)
     (gettext_noop("an Open Source Point of Sale customer export"),
-     ("First Name", "Last Name", "Phone Number"), _from_ospos),
+     ("First Name", "Last Name", "Phone Number"), _from_ospos, OSPOS_SOURCES),
     (gettext_noop("a Loyverse customer export"),
-     ("First visit", "Total visits", "Total spent"), _from_loyverse),
+     ("First visit", "Total visits", "Total spent"), _from_loyverse, LOYVERSE_SOURCES),
 )  # fmt: skip
 
 
@@ -783,7 +806,7 @@ def in_template_columns(sheet: Sheet) -> Sheet:
     """`sheet` itself when it has our columns; an export of another system (Open Source Point
     of Sale) turned into them, with a note saying so."""
     headers = {_key(header): header for header in sheet.headers}
-    for label, identifying, convert in OTHER_SYSTEMS:
+    for label, identifying, convert, sources in OTHER_SYSTEMS:
         if all(_key(column) in headers for column in identifying):
             rows = []
             for number, cells in sheet.numbered_rows():
@@ -796,6 +819,7 @@ def in_template_columns(sheet: Sheet) -> Sheet:
                 delimiter=sheet.delimiter,
                 blank_rows_skipped=sheet.blank_rows_skipped,
                 notes=[*sheet.notes, _("Read as %(system)s.") % {"system": _(label)}],
+                column_sources=sources,
             )
     return sheet
 
@@ -858,14 +882,16 @@ def customer_import(
         written = confirm and not (result.has_errors() or result.has_validation_errors())
     for error in result.base_errors:  # a batch the database refused: nothing was written
         notes.append(_("The database refused the import: %(error)s") % {"error": error.error})
+    # Refusals name the column as the file has it ("Total visits" in a Loyverse export).
+    shown = {column: sheet.column_sources.get(column, header) for column, header in columns.items()}
     reports = [
-        _row_report(number, row_result, values)
+        _row_report(number, row_result, values, shown)
         for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
     ]
     return ImportReport(rows=reports, notes=notes, written=written)
 
 
-def _row_report(number: int, row_result, values: dict) -> RowReport:
+def _row_report(number: int, row_result, values: dict, shown: dict[str, str]) -> RowReport:
     report = RowReport(
         number=number,
         action={"new": "new", "update": "update", "skip": "unchanged"}.get(
@@ -877,6 +903,7 @@ def _row_report(number: int, row_result, values: dict) -> RowReport:
     if row_result.validation_error is not None:
         for attribute, messages in row_result.validation_error.message_dict.items():
             column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
+            column = shown.get(column, column)
             report.errors.extend((column, message) for message in messages)
     for error in row_result.errors:
         report.errors.append(

@@ -4,20 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_opening_visit_figures'),
+        ("customers", "0007_opening_visit_figures"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customerimport',
-            name='queued_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='queued at'),
+            model_name="customerimport",
+            name="queued_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="queued at"
+            ),
         ),
         migrations.AlterField(
-            model_name='customerimport',
-            name='status',
-            field=models.CharField(choices=[('checking', 'Being checked'), ('previewed', 'Previewed, not imported yet'), ('importing', 'Being imported'), ('imported', 'Imported'), ('refused', 'Refused: nothing written')], default='previewed', max_length=10, verbose_name='status'),
+            model_name="customerimport",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("checking", "Being checked"),
+                    ("previewed", "Previewed, not imported yet"),
+                    ("importing", "Being imported"),
+                    ("imported", "Imported"),
+                    ("refused", "Refused: nothing written"),
+                ],
+                default="previewed",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
     ]

@@ -219,8 +219,9 @@ def test_a_job_that_fails_leaves_the_record_refused_and_nothing_written(
         customer_import_run(record.pk)
     record.refresh_from_db()
     assert record.status == "refused" and record.content == b""
-    assert "The job stopped on an error; nothing was written (RuntimeError: disk full)." in (
-        record.findings["notes"]
+    assert (
+        "The job stopped on an error; nothing was written (RuntimeError: disk full)."
+        in (record.findings["notes"])
     )
     assert not Customer.objects.exists()
     customer_import_run(record.pk)  # run again (a retried job): nothing to do

@@ -271,12 +271,13 @@ def test_a_loyverse_export_carries_its_visit_figures_over_as_opening_figures(man
 @pytest.mark.parametrize(
     ("cells", "column", "message"),
     [
-        ("2023-02-11,2024-09-30,many,100", "Opening visits", "Write a number of visits"),
-        ("2023-02-11,2024-09-30,2.5,100", "Opening visits", "whole number"),
-        ("2023-02-11,2024-09-30,3,lots", "Opening spent", "amount in shillings"),
-        ("yesterday,2024-09-30,3,100", "Opening first visit", "Write the day as"),
-        ("2099-01-01,,3,100", "Opening first visit", "in the future"),
-        ("2024-09-30,2023-02-11,3,100", "Opening last visit", "The last visit is before"),
+        # Each refusal names Loyverse's column, as the person sees it in their file.
+        ("2023-02-11,2024-09-30,many,100", "Total visits", "Write a number of visits"),
+        ("2023-02-11,2024-09-30,2.5,100", "Total visits", "whole number"),
+        ("2023-02-11,2024-09-30,3,lots", "Total spent", "amount in shillings"),
+        ("yesterday,2024-09-30,3,100", "First visit", "Write the day as"),
+        ("2099-01-01,,3,100", "First visit", "in the future"),
+        ("2024-09-30,2023-02-11,3,100", "Last visit", "The last visit is before"),
     ],
 )
 def test_loyverse_figures_that_cannot_be_read_are_refused(manager, cells, column, message):
@@ -287,9 +288,35 @@ def test_loyverse_figures_that_cannot_be_read_are_refused(manager, cells, column
     assert any(error_column == column and message in text for error_column, text in row.errors)
 
 
+def test_refusals_in_an_open_source_point_of_sale_export_name_its_columns(manager):
+    header = "First Name,Last Name,Phone Number,Email,Consent"
+    sheet = sheet_of("Amina,Wanjiru,0712,amina@,maybe", header=header)
+    (row,) = run(sheet, manager).errors
+    assert row.errors == [
+        ("Phone Number", "Enter the full phone number, at least 10 digits, e.g. 0712 345 678."),
+    ]
+    sheet = sheet_of("Amina,Wanjiru,0712345678,amina@,maybe", header=header)
+    (row,) = run(sheet, manager).errors
+    assert sorted(row.errors) == [
+        ("Consent", "Write Yes or No, not “maybe”."),
+        ("Email", "Enter a valid email address."),
+    ]
+
+
 def test_an_update_moves_the_customers_updated_time(manager, make_customer):
     customer = make_customer(name="Old Name", phone="+254700000009", clusters=[])
     before = customer.updated_at
     run(sheet_of("New Name,0700000009", header="Name,Phone"), manager)
     customer.refresh_from_db()
     assert customer.name == "New Name" and customer.updated_at > before
+
+
+def test_a_large_file_where_only_row_9999_is_bad_writes_nothing(manager, clusters):
+    lines = [f"Farmer {n},07{n:08d},,,Mwingi,,,,Yes,,," for n in range(1, 10_001)]
+    lines[9_997] = "Farmer 9998,0712,,,Mwingi,,,,Yes,,,"  # Excel row 9,999 (the header is row 1)
+    report = run(sheet_of(*lines), manager)
+    assert not report.written and not Customer.objects.exists()
+    assert [(row.number, row.errors) for row in report.errors] == [
+        (9_999, [("Phone", "Enter the full phone number, at least 10 digits, e.g. 0712 345 678.")])
+    ]
+    assert report.count("new") == 9_999
