@@ -181,7 +181,9 @@ def test_the_page_follows_a_job_and_says_when_no_worker_runs(client, manager, cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_database_worker_checks_and_imports(client, manager, clusters, settings):
+def test_the_database_worker_checks_and_imports(
+    migrated_reference_data, client, manager, clusters, settings
+):
     settings.TASKS = WORKER
     client.force_login(manager)
     upload(client, csv_file(*(f"Farmer {n},07{n:08d},Mwingi," for n in range(1, 1201))))
