@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -34,3 +35,62 @@ class MpesaCode(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class ImportRecord(models.Model):
+    """One spreadsheet brought in (customers, products): who, when, which file, and what it did.
+
+    Kept as the import's audit record. The file's bytes stay only between the upload and the
+    import (then they are cleared: they may hold people's phone numbers); the findings of the
+    check (the preview) and then of the import are kept with it. Background jobs do the work
+    (core.importing); `status` says where it is.
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("Being checked")
+        PREVIEWED = "previewed", _("Previewed, not imported yet")
+        IMPORTING = "importing", _("Being imported")
+        IMPORTED = "imported", _("Imported")
+        REFUSED = "refused", _("Refused: nothing written")
+
+    # A background job is checking or importing the file (core.tasks).
+    WORKING = (Status.CHECKING, Status.IMPORTING)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("file content"), editable=False, default=bytes)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED
+    )
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_new = models.PositiveIntegerField(_("new"), default=0)
+    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_refused = models.PositiveIntegerField(_("refused"), default=0)
+    # What the preview found: notes, the refused rows' messages, the first rows' actions.
+    findings = models.JSONField(_("findings"), default=dict)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # When the current background job was queued: a job that has not started after a while
+    # means no worker is running, which the page says.
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"

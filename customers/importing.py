@@ -7,14 +7,12 @@ columns are our own template's (`TEMPLATE_COLUMNS`, case and spaces ignored); ot
 left out, and the preview says so.
 """
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.db.models import BooleanField, CharField
 from django.db.models.expressions import RawSQL
@@ -27,19 +25,31 @@ from phonenumber_field.phonenumber import PhoneNumber
 from tablib import Dataset
 
 from core.bulk import bulk_update_rows, copy_history, sql_in
-from core.money import ZERO, to_money
+from core.importing import (
+    Importer,
+    ImportReport,
+    MissingColumns,
+    MoneyWidget,
+    UpperCaseWidget,
+    YesNoWidget,
+    formula_errors,
+    header_key,
+    import_check,
+    import_confirm,
+    import_notes,
+    import_run,
+    import_upload,
+    row_report,
+)
 from core.phones import validate_typed_phone_digits
 from core.progress import Progress
-from core.tabular import Sheet, UnreadableFile, read_sheet
+from core.tabular import Sheet
 from customers.models import Cluster, Customer, CustomerGroup, CustomerImport
 from customers.selectors import customer_group_default
 from sales.figures import CLUSTER_MEMBERS, figures_move_customer, figures_move_first_visits
 from sales.selectors import visit_figures_from_sales, visit_figures_without_sales
 
 CLUSTER_SEPARATORS = (";", "|")
-YES = {"yes", "y", "true", "1", "x"}
-NO = {"no", "n", "false", "0", ""}
-FORMULA_START = "="
 
 # The template's columns, in its order: (column, the Customer attribute it fills). A file
 # format, so not translated: a file written in one language imports in another.
@@ -106,10 +116,6 @@ IMPORTED_ATTRIBUTES = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS
 HISTORICAL_MEMBERS = apps.get_model("customers", "HistoricalCustomer_clusters")
 
 
-def _key(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
 class CheckedPhoneNumber(PhoneNumber):
     """A phone the import has checked already. phonenumber_field checks a number's validity
     again each time it is shown or saved (about 60 microseconds): at 100,000 rows, seconds."""
@@ -162,21 +168,6 @@ class PhoneWidget(widgets.Widget):
         return str(value or "")
 
 
-class UpperCaseWidget(widgets.CharWidget):
-    def clean(self, value, row=None, **kwargs):
-        return (value or "").strip().upper()
-
-
-class YesNoWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
-        text = _key(value or "")
-        if text in YES:
-            return True
-        if text in NO:
-            return False
-        raise ValueError(_("Write Yes or No, not “%(value)s”.") % {"value": value})
-
-
 class CountWidget(widgets.Widget):
     """A whole number of visits; empty is none."""
 
@@ -195,26 +186,6 @@ class CountWidget(widgets.Widget):
                 _("Write a whole number of visits, not “%(value)s”.") % {"value": value}
             )
         return int(number)
-
-
-class MoneyWidget(widgets.Widget):
-    """Shillings as people write them: 25,600.50, KES 300, Ksh 1 200; empty is none."""
-
-    def clean(self, value, row=None, **kwargs):
-        text = (value or "").strip()
-        for noise in ("KES", "KSH", "KSHS", "/=", ",", " "):
-            text = text.upper().replace(noise, "")
-        if not text:
-            return ZERO
-        try:
-            amount = to_money(text)
-        except InvalidOperation as error:
-            raise ValueError(
-                _("Write an amount in shillings, not “%(value)s”.") % {"value": value}
-            ) from error
-        if amount < 0:
-            raise ValueError(_("An amount spent cannot be below zero."))
-        return amount
 
 
 MOMENT_FORMATS = (
@@ -252,13 +223,13 @@ class GroupWidget(widgets.ForeignKeyWidget):
         super().__init__(CustomerGroup, field="name", **kwargs)
 
     def clean(self, value, row=None, **kwargs):
-        text = _key(value or "")
+        text = header_key(value or "")
         if not text:
             return None
         if not hasattr(self, "groups"):  # read once per import, not once per row
             self.groups = list(CustomerGroup.objects.order_by("name"))
         for group in self.groups:
-            if text in (_key(group.name), _key(group.slug)):
+            if text in (header_key(group.name), header_key(group.slug)):
                 return group
         names = ", ".join(group.name for group in self.groups)
         raise ValueError(
@@ -286,12 +257,14 @@ class ClustersWidget(widgets.ManyToManyWidget):
 
     def clean(self, value, row=None, **kwargs):
         if not hasattr(self, "existing"):  # read once per import, not once per row
-            self.existing = {_key(cluster.name): cluster.pk for cluster in Cluster.objects.all()}
+            self.existing = {
+                header_key(cluster.name): cluster.pk for cluster in Cluster.objects.all()
+            }
         chosen = set()
         for name in cluster_names(value):
-            cluster_id = self.existing.get(_key(name))
+            cluster_id = self.existing.get(header_key(name))
             if cluster_id is None and self.create:
-                cluster_id = self.existing[_key(name)] = Cluster.objects.create(name=name).pk
+                cluster_id = self.existing[header_key(name)] = Cluster.objects.create(name=name).pk
             if cluster_id is not None:
                 chosen.add(cluster_id)
         return sorted(chosen)
@@ -388,7 +361,7 @@ class CustomerImportResource(resources.ModelResource):
         self.phones_seen: dict[str, int] = {}
         self.tax_pins_seen: dict[str, int] = {}
         self.known_clusters = {
-            _key(name) for name in Cluster.objects.values_list("name", flat=True)
+            header_key(name) for name in Cluster.objects.values_list("name", flat=True)
         }
         # Read in before_import: the file's customers already here, by phone; their clusters
         # ({customer id: {cluster id: membership row id}}); who holds the file's Tax PINs.
@@ -451,12 +424,7 @@ class CustomerImportResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         """Refusals that need the whole file or that the widgets cannot see: formulas, the same
         phone or Tax PIN twice, unknown clusters. Each names its column."""
-        errors = {}
-        for column, attribute in TEMPLATE_COLUMNS:
-            if str(row.get(column, "")).startswith(FORMULA_START):
-                errors[attribute] = _(
-                    "This looks like a spreadsheet formula; type the value itself."
-                )
+        errors = formula_errors(row, TEMPLATE_COLUMNS)
         if "phone" not in errors:
             try:
                 phone = self.fields["phone"].widget.clean(row.get("Phone")).e164
@@ -480,7 +448,7 @@ class CustomerImportResource(resources.ModelResource):
             unknown = [
                 name
                 for name in cluster_names(row.get("Clusters", ""))
-                if _key(name) not in self.known_clusters
+                if header_key(name) not in self.known_clusters
             ]
             if unknown:
                 errors["clusters"] = _(
@@ -664,33 +632,6 @@ def _tax_pin(row) -> str:
 # --- the import --------------------------------------------------------------------------------
 
 
-@dataclass
-class RowReport:
-    number: int  # as the person sees it in Excel
-    action: str  # new, update, unchanged, error
-    name: str = ""
-    phone: str = ""
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
-
-
-@dataclass
-class ImportReport:
-    rows: list[RowReport]
-    notes: list[str]
-    written: bool
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
-
-    @property
-    def errors(self) -> list[RowReport]:
-        return [row for row in self.rows if row.action == "error"]
-
-
-class MissingColumns(Exception):
-    """The file lacks a column every row needs; str() names it."""
-
-
 COLUMN_OF_ATTRIBUTE = {attribute: column for column, attribute in TEMPLATE_COLUMNS}
 
 
@@ -716,8 +657,8 @@ def _joined(*parts: str, separator: str = " ") -> str:
 
 def _cell(cells: dict, *names: str) -> str:
     """The first of `names` the row has (headers compared without case or spaces)."""
-    by_key = {_key(header): value for header, value in cells.items()}
-    return next((by_key[_key(name)] for name in names if _key(name) in by_key), "")
+    by_key = {header_key(header): value for header, value in cells.items()}
+    return next((by_key[header_key(name)] for name in names if header_key(name) in by_key), "")
 
 
 def _labelled(cells: dict, columns) -> list[str]:
@@ -805,9 +746,9 @@ OTHER_SYSTEMS = (
 def in_template_columns(sheet: Sheet) -> Sheet:
     """`sheet` itself when it has our columns; an export of another system (Open Source Point
     of Sale) turned into them, with a note saying so."""
-    headers = {_key(header): header for header in sheet.headers}
+    headers = {header_key(header): header for header in sheet.headers}
     for label, identifying, convert, sources in OTHER_SYSTEMS:
-        if all(_key(column) in headers for column in identifying):
+        if all(header_key(column) in headers for column in identifying):
             rows = []
             for number, cells in sheet.numbered_rows():
                 ours = convert(cells)
@@ -829,8 +770,10 @@ def _columns(sheet: Sheet) -> tuple[Sheet, dict[str, str], list[str]]:
     of them it has ({our column: the file's header}) and notes on how it was read. Raises
     MissingColumns when Name or Phone is not in the file."""
     sheet = in_template_columns(sheet)
-    known = {_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
-    columns = {known[_key(header)]: header for header in sheet.headers if _key(header) in known}
+    known = {header_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
+    columns = {
+        known[header_key(header)]: header for header in sheet.headers if header_key(header) in known
+    }
     missing = [
         COLUMN_OF_ATTRIBUTE[attribute]
         for attribute in REQUIRED_ATTRIBUTES
@@ -845,7 +788,7 @@ def _columns(sheet: Sheet) -> tuple[Sheet, dict[str, str], list[str]]:
             % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
         )
     notes = list(sheet.notes)
-    ignored = [header for header in sheet.headers if header and _key(header) not in known]
+    ignored = [header for header in sheet.headers if header and header_key(header) not in known]
     if ignored:
         notes.append(
             _("These columns are not ours and were left out: %(columns)s.")
@@ -880,193 +823,54 @@ def customer_import(
             raise_errors=False,
         )
         written = confirm and not (result.has_errors() or result.has_validation_errors())
-    for error in result.base_errors:  # a batch the database refused: nothing was written
-        notes.append(_("The database refused the import: %(error)s") % {"error": error.error})
     # Refusals name the column as the file has it ("Total visits" in a Loyverse export).
     shown = {column: sheet.column_sources.get(column, header) for column, header in columns.items()}
+
+    def column_of(attribute: str) -> str:
+        column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
+        return shown.get(column, column)
+
     reports = [
-        _row_report(number, row_result, values, shown)
+        row_report(number, row_result, values, name="Name", key="Phone", column_of=column_of)
         for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
     ]
+    notes = import_notes(result, notes)
     return ImportReport(rows=reports, notes=notes, written=written)
 
 
-def _row_report(number: int, row_result, values: dict, shown: dict[str, str]) -> RowReport:
-    report = RowReport(
-        number=number,
-        action={"new": "new", "update": "update", "skip": "unchanged"}.get(
-            row_result.import_type, "error"
-        ),
-        name=values.get("Name", ""),
-        phone=values.get("Phone", ""),
+# --- the import's record (CustomerImport), its work done in the background --------------------
+
+
+def _import_for_record(sheet, *, record, actor, confirm, progress) -> ImportReport:
+    return customer_import(
+        sheet,
+        actor=actor,
+        confirm=confirm,
+        create_clusters=record.create_clusters,
+        progress=progress,
     )
-    if row_result.validation_error is not None:
-        for attribute, messages in row_result.validation_error.message_dict.items():
-            column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
-            column = shown.get(column, column)
-            report.errors.extend((column, message) for message in messages)
-    for error in row_result.errors:
-        report.errors.append(
-            ("", _("This row could not be saved: %(error)s") % {"error": error.error})
-        )
-    return report
 
 
-# --- the import's record (CustomerImport): upload, check, confirm, import --------------------
-#
-# Upload reads the file at once (a file that cannot be read, or has no Name or Phone column, is
-# refused on the upload page); checking every row (the preview) and the import itself run as
-# background jobs (customers.tasks), the page following their progress.
-
-FINDINGS_ERRORS_KEPT = 1000
-FINDINGS_ROWS_KEPT = 200
+CUSTOMERS = Importer(
+    path="customers.importing.CUSTOMERS",
+    record_model=CustomerImport,
+    check_columns=_columns,
+    run=_import_for_record,
+)
 
 
-class ImportRefused(Exception):
-    """The file or the request cannot be imported; str() says why."""
-
-
-def progress_key(record: CustomerImport | int) -> str:
-    pk = record if isinstance(record, int) else record.pk
-    return f"customer-import-{pk}"
-
-
-def _record_findings(record: CustomerImport, report: ImportReport) -> None:
-    record.rows = len(report.rows)
-    record.rows_new = report.count("new")
-    record.rows_updated = report.count("update")
-    record.rows_unchanged = report.count("unchanged")
-    record.rows_refused = report.count("error")
-    record.findings = {
-        "notes": [str(note) for note in report.notes],
-        "errors": [
-            [row.number, column, message] for row in report.errors for column, message in row.errors
-        ][:FINDINGS_ERRORS_KEPT],
-        "rows": [
-            [row.number, row.action, row.name, row.phone]
-            for row in report.rows[:FINDINGS_ROWS_KEPT]
-        ],
-    }
-
-
-def _queue(record: CustomerImport, status: str, job) -> None:
-    """Hand `record` to a background job (queued in this transaction: it starts once the
-    record is saved)."""
-    record.status = status
-    record.queued_at = timezone.now()
-    record.save()
-    job.enqueue(record.pk)
-
-
-@transaction.atomic
 def customer_import_upload(*, actor, upload, create_clusters: bool) -> CustomerImport:
-    """Take an uploaded file: read it and check it has the columns every customer needs, then
-    queue the check of every row (the preview). Raises ImportRefused when the file cannot be
-    read or lacks Name or Phone; nothing is kept then."""
-    from customers.tasks import check_customer_import  # the tasks module imports this one
-
-    try:
-        sheet = read_sheet(upload)
-        _columns(sheet)
-    except (UnreadableFile, MissingColumns) as error:
-        raise ImportRefused(str(error)) from error
-    upload.seek(0)
-    record = CustomerImport(
-        created_by=actor,
-        file_name=(upload.name or "")[:255],
-        content=upload.read(),
-        create_clusters=create_clusters,
-        rows=len(sheet.rows),
-    )
-    _queue(record, CustomerImport.Status.CHECKING, check_customer_import)
-    return record
+    """Take an uploaded customer file and queue the check of its rows (core.importing)."""
+    return import_upload(CUSTOMERS, actor=actor, upload=upload, create_clusters=create_clusters)
 
 
-@transaction.atomic
 def customer_import_confirm(*, actor, record: CustomerImport) -> CustomerImport:
-    """The manager confirms a previewed file: queue its import. Raises ImportRefused when it
-    is not (or no longer) waiting for that."""
-    from customers.tasks import run_customer_import
-
-    record = CustomerImport.objects.select_for_update().get(pk=record.pk)
-    if record.status != CustomerImport.Status.PREVIEWED or record.rows_refused:
-        raise ImportRefused(
-            _("This file cannot be imported now (%(status)s). Upload it again to import it.")
-            % {"status": record.get_status_display().lower()}
-        )
-    record.imported_by = actor
-    _queue(record, CustomerImport.Status.IMPORTING, run_customer_import)
-    return record
-
-
-def _run(record_id: int, status: str, work) -> None:
-    """Run a background job's `work` on the record if it is still waiting for it; a job that
-    fails leaves the record refused, saying so, with nothing written."""
-    record = CustomerImport.objects.filter(pk=record_id, status=status).first()
-    if record is None:
-        return  # already done (a job run twice) or the record is gone
-    try:
-        upload = SimpleUploadedFile(record.file_name, bytes(record.content))
-        work(record, read_sheet(upload), Progress(progress_key(record), record.rows))
-    except Exception as error:
-        CustomerImport.objects.filter(pk=record.pk).update(
-            status=CustomerImport.Status.REFUSED,
-            content=b"",
-            findings={
-                **record.findings,
-                "notes": [
-                    *record.findings.get("notes", []),
-                    _("The job stopped on an error; nothing was written (%(error)s).")
-                    % {"error": f"{type(error).__name__}: {error}"[:300]},
-                ],
-            },
-        )
-        raise
+    return import_confirm(CUSTOMERS, actor=actor, record=record)
 
 
 def customer_import_check(record_id: int) -> None:
-    """The background check of every row (a dry run: no customer is written): the record then
-    holds what importing would do, and waits for the manager's confirmation."""
-
-    def check(record, sheet, progress):
-        report = customer_import(
-            sheet,
-            actor=record.created_by,
-            confirm=False,
-            create_clusters=record.create_clusters,
-            progress=progress,
-        )
-        _record_findings(record, report)
-        record.status = CustomerImport.Status.PREVIEWED
-        record.save()
-
-    _run(record_id, CustomerImport.Status.CHECKING, check)
+    import_check(CUSTOMERS, record_id)
 
 
 def customer_import_run(record_id: int) -> None:
-    """The background import of a confirmed file: every row in one transaction, or none (the
-    record then says why: the customers may have changed since the preview). The file's bytes
-    are cleared either way (they hold people's phone numbers)."""
-
-    def run(record, sheet, progress):
-        with transaction.atomic():
-            # Locked for the import: a second job for the same record waits, then finds it done.
-            record = CustomerImport.objects.select_for_update().get(pk=record.pk)
-            if record.status != CustomerImport.Status.IMPORTING:
-                return
-            report = customer_import(
-                sheet,
-                actor=record.imported_by,
-                confirm=True,
-                create_clusters=record.create_clusters,
-                progress=progress,
-            )
-            _record_findings(record, report)
-            record.status = (
-                CustomerImport.Status.IMPORTED if report.written else CustomerImport.Status.REFUSED
-            )
-            record.imported_at = timezone.now()
-            record.content = b""
-            record.save()
-
-    _run(record_id, CustomerImport.Status.IMPORTING, run)
+    import_run(CUSTOMERS, record_id)

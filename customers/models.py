@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from core.models import ImportRecord
 from core.money import MoneyField
 
 TAX_PIN_PATTERN = r"^[AP]\d{9}[A-Z]$"
@@ -211,64 +212,15 @@ class Customer(models.Model):
         return max(self.credit_limit - self.credit_balance, 0)
 
 
-class CustomerImport(models.Model):
-    """One spreadsheet of customers brought in: who, when, which file, and what it did.
+class CustomerImport(ImportRecord):
+    """One spreadsheet of customers brought in: who, when, which file, and what it did (the
+    import's audit record, core.models.ImportRecord)."""
 
-    Kept as the import's audit record. The file's bytes stay only between the preview and the
-    confirmation (then they are cleared: they hold people's phone numbers); the preview's
-    findings are kept with it.
-    """
-
-    class Status(models.TextChoices):
-        CHECKING = "checking", _("Being checked")
-        PREVIEWED = "previewed", _("Previewed, not imported yet")
-        IMPORTING = "importing", _("Being imported")
-        IMPORTED = "imported", _("Imported")
-        REFUSED = "refused", _("Refused: nothing written")
-
-    # A background job is checking or importing the file (customers.tasks).
-    WORKING = (Status.CHECKING, Status.IMPORTING)
-
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uploaded by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    file_name = models.CharField(_("file"), max_length=255)
-    content = models.BinaryField(_("file content"), editable=False, default=bytes)
     create_clusters = models.BooleanField(_("create clusters named in the file"), default=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PREVIEWED
-    )
-    rows = models.PositiveIntegerField(_("rows"), default=0)
-    rows_new = models.PositiveIntegerField(_("new"), default=0)
-    rows_updated = models.PositiveIntegerField(_("updated"), default=0)
-    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
-    rows_refused = models.PositiveIntegerField(_("refused"), default=0)
-    # What the preview found: notes, the refused rows' messages, the first rows' actions.
-    findings = models.JSONField(_("findings"), default=dict)
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("imported by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
-    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
-    # When the current background job was queued: a job that has not started after a while
-    # means no worker is running, which the page says.
-    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True, editable=False)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(ImportRecord.Meta):
         verbose_name = _("customer import")
         verbose_name_plural = _("customer imports")
-
-    def __str__(self):
-        return f"{self.file_name} ({self.get_status_display()})"
 
     def get_absolute_url(self):
         return reverse("customers:customer_import_detail", args=[self.pk])

@@ -11,16 +11,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, View
 
+from core.importing import ImportRefused, progress_key
 from core.progress import progress_of
 from core.views import StaffPermissionRequiredMixin
 from customers.forms import CustomerImportForm
 from customers.importing import (
     TEMPLATE_COLUMNS,
     TEMPLATE_EXAMPLE_ROWS,
-    ImportRefused,
     customer_import_confirm,
     customer_import_upload,
-    progress_key,
 )
 from customers.models import CustomerImport
 

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from core.importing import progress_key
 from core.progress import Progress, progress_of
-from customers.importing import customer_import_check, customer_import_run, progress_key
+from customers.importing import customer_import_check, customer_import_run
 from customers.models import Customer, CustomerImport
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.importing import MissingColumns
 from core.tabular import read_sheet
-from customers.importing import MissingColumns, customer_import
+from customers.importing import customer_import
 from customers.models import Cluster, Customer
 from sales.figures import stored_summaries
 from tests.factories import sell

@@ -1,0 +1,304 @@
+"""What every spreadsheet import shares (customers, products): the widgets that read a shop's
+cells, the report of what each row would do, and the import's record (core.models.ImportRecord)
+from upload to imported, its work done by background jobs (core.tasks).
+
+Each kind of import is an `Importer`: its record model, how it checks a sheet's columns, and
+how it imports a sheet (django-import-export is the engine).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import InvalidOperation
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from import_export import widgets
+
+from core.money import ZERO, to_money
+from core.progress import Progress
+from core.tabular import Sheet, UnreadableFile, read_sheet
+
+YES = {"yes", "y", "true", "1", "x"}
+NO = {"no", "n", "false", "0", ""}
+FORMULA_START = "="
+FINDINGS_ERRORS_KEPT = 1000
+FINDINGS_ROWS_KEPT = 200
+
+
+def header_key(text: str) -> str:
+    """A header or a name as compared: spaces and case ignored."""
+    return " ".join(str(text).split()).casefold()
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+
+class UpperCaseWidget(widgets.CharWidget):
+    def clean(self, value, row=None, **kwargs):
+        return (value or "").strip().upper()
+
+
+class YesNoWidget(widgets.Widget):
+    def clean(self, value, row=None, **kwargs):
+        text = header_key(value or "")
+        if text in YES:
+            return True
+        if text in NO:
+            return False
+        raise ValueError(_("Write Yes or No, not “%(value)s”.") % {"value": value})
+
+
+class MoneyWidget(widgets.Widget):
+    """Shillings as people write them: 25,600.50, KES 300, Ksh 1 200; empty is none."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = (value or "").strip()
+        for noise in ("KES", "KSH", "KSHS", "/=", ",", " "):
+            text = text.upper().replace(noise, "")
+        if not text:
+            return ZERO
+        try:
+            amount = to_money(text)
+        except InvalidOperation as error:
+            raise ValueError(
+                _("Write an amount in shillings, not “%(value)s”.") % {"value": value}
+            ) from error
+        if amount < 0:
+            raise ValueError(_("An amount cannot be below zero."))
+        return amount
+
+
+def formula_errors(row, columns) -> dict[str, str]:
+    """{attribute: message} for the cells of `columns` ((column, attribute) pairs) that hold a
+    spreadsheet formula instead of a value."""
+    return {
+        attribute: _("This looks like a spreadsheet formula; type the value itself.")
+        for column, attribute in columns
+        if str(row.get(column, "")).startswith(FORMULA_START)
+    }
+
+
+# --- what an import does, row by row -----------------------------------------------------------
+
+
+@dataclass
+class RowReport:
+    number: int  # as the person sees it in Excel
+    action: str  # new, update, unchanged, error
+    name: str = ""
+    key: str = ""  # what the row is matched on (a customer's phone, a product's code)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (column, message)
+
+
+@dataclass
+class ImportReport:
+    rows: list[RowReport]
+    notes: list[str]
+    written: bool
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def errors(self) -> list[RowReport]:
+        return [row for row in self.rows if row.action == "error"]
+
+
+class MissingColumns(Exception):
+    """The file lacks a column every row needs; str() names it."""
+
+
+class ImportRefused(Exception):
+    """The file or the request cannot be imported; str() says why."""
+
+
+def row_report(
+    number: int, row_result, values: dict, *, name: str, key: str, column_of: Callable
+) -> RowReport:
+    """One row of import-export's result as the preview shows it; `column_of(attribute)` names
+    the column a refusal is about, as the file has it."""
+    report = RowReport(
+        number=number,
+        action={"new": "new", "update": "update", "skip": "unchanged"}.get(
+            row_result.import_type, "error"
+        ),
+        name=values.get(name, ""),
+        key=values.get(key, ""),
+    )
+    if row_result.validation_error is not None:
+        for attribute, messages in row_result.validation_error.message_dict.items():
+            report.errors.extend((column_of(attribute), message) for message in messages)
+    for error in row_result.errors:
+        report.errors.append(
+            ("", _("This row could not be saved: %(error)s") % {"error": error.error})
+        )
+    return report
+
+
+def import_notes(result, notes: list[str]) -> list[str]:
+    """`notes` and what the database refused, if it did (nothing was written then)."""
+    return [
+        *notes,
+        *(
+            _("The database refused the import: %(error)s") % {"error": error.error}
+            for error in result.base_errors
+        ),
+    ]
+
+
+# --- the import's record: upload, check (the preview), confirm, import ----------------------
+#
+# Upload reads the file at once (a file that cannot be read, or lacks a column every row needs,
+# is refused on the upload page); checking every row and the import itself run as background
+# jobs (core.tasks), the page following their progress (core.progress).
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One kind of import."""
+
+    path: str  # where this object is, for the background jobs ("customers.importing.X")
+    record_model: type
+    # Raises MissingColumns when the sheet lacks a column every row needs.
+    check_columns: Callable[[Sheet], object]
+    # (sheet, *, record, actor, confirm, progress) -> ImportReport; with `confirm` False, a dry
+    # run that writes nothing; with True, every row in one transaction or none.
+    run: Callable[..., ImportReport]
+
+
+def progress_key(record) -> str:
+    return f"import-{record._meta.label_lower}-{record.pk}"
+
+
+def _record_findings(record, report: ImportReport) -> None:
+    record.rows = len(report.rows)
+    record.rows_new = report.count("new")
+    record.rows_updated = report.count("update")
+    record.rows_unchanged = report.count("unchanged")
+    record.rows_refused = report.count("error")
+    record.findings = {
+        "notes": [str(note) for note in report.notes],
+        "errors": [
+            [row.number, column, message] for row in report.errors for column, message in row.errors
+        ][:FINDINGS_ERRORS_KEPT],
+        "rows": [
+            [row.number, row.action, row.name, row.key] for row in report.rows[:FINDINGS_ROWS_KEPT]
+        ],
+    }
+
+
+def _queue(importer: Importer, record, status: str, job) -> None:
+    """Hand `record` to a background job, queued in this transaction: the job starts once the
+    record is saved, and not at all if it is not."""
+    record.status = status
+    record.queued_at = timezone.now()
+    record.save()
+    job.enqueue(importer.path, record.pk)
+
+
+@transaction.atomic
+def import_upload(importer: Importer, *, actor, upload, **options):
+    """Take an uploaded file: read it and check its columns, then queue the check of every row
+    (the preview). `options` are the record's own fields (create_clusters). Raises
+    ImportRefused when the file cannot be read or lacks a column; nothing is kept then."""
+    from core.tasks import check_import  # the tasks call back into this module
+
+    try:
+        sheet = read_sheet(upload)
+        importer.check_columns(sheet)
+    except (UnreadableFile, MissingColumns) as error:
+        raise ImportRefused(str(error)) from error
+    upload.seek(0)
+    record = importer.record_model(
+        created_by=actor,
+        file_name=(upload.name or "")[:255],
+        content=upload.read(),
+        rows=len(sheet.rows),
+        **options,
+    )
+    _queue(importer, record, record.Status.CHECKING, check_import)
+    return record
+
+
+@transaction.atomic
+def import_confirm(importer: Importer, *, actor, record):
+    """The manager confirms a previewed file: queue its import. Raises ImportRefused when it
+    is not (or no longer) waiting for that."""
+    from core.tasks import run_import
+
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.status != record.Status.PREVIEWED or record.rows_refused:
+        raise ImportRefused(
+            _("This file cannot be imported now (%(status)s). Upload it again to import it.")
+            % {"status": record.get_status_display().lower()}
+        )
+    record.imported_by = actor
+    _queue(importer, record, record.Status.IMPORTING, run_import)
+    return record
+
+
+def _run_job(importer: Importer, record_id: int, status: str, work) -> None:
+    """Run a background job's `work` on the record if it is still waiting for it; a job that
+    fails leaves the record refused, saying so, with nothing written."""
+    model = importer.record_model
+    record = model.objects.filter(pk=record_id, status=status).first()
+    if record is None:
+        return  # already done (a job run twice) or the record is gone
+    try:
+        upload = SimpleUploadedFile(record.file_name, bytes(record.content))
+        work(record, read_sheet(upload), Progress(progress_key(record), record.rows))
+    except Exception as error:
+        notes = record.findings.get("notes", [])
+        model.objects.filter(pk=record.pk).update(
+            status=model.Status.REFUSED,
+            content=b"",
+            findings={
+                **record.findings,
+                "notes": [
+                    *notes,
+                    _("The job stopped on an error; nothing was written (%(error)s).")
+                    % {"error": f"{type(error).__name__}: {error}"[:300]},
+                ],
+            },
+        )
+        raise
+
+
+def import_check(importer: Importer, record_id: int) -> None:
+    """The background check of every row (a dry run: nothing is written): the record then holds
+    what importing would do, and waits for the manager's confirmation."""
+
+    def check(record, sheet, progress):
+        report = importer.run(
+            sheet, record=record, actor=record.created_by, confirm=False, progress=progress
+        )
+        _record_findings(record, report)
+        record.status = record.Status.PREVIEWED
+        record.save()
+
+    _run_job(importer, record_id, importer.record_model.Status.CHECKING, check)
+
+
+def import_run(importer: Importer, record_id: int) -> None:
+    """The background import of a confirmed file: every row in one transaction, or none (the
+    record then says why: the data may have changed since the preview). The file's bytes are
+    cleared either way."""
+
+    def run(record, sheet, progress):
+        with transaction.atomic():
+            # Locked for the import: a second job for the same record waits, then finds it done.
+            record = type(record).objects.select_for_update().get(pk=record.pk)
+            if record.status != record.Status.IMPORTING:
+                return
+            report = importer.run(
+                sheet, record=record, actor=record.imported_by, confirm=True, progress=progress
+            )
+            _record_findings(record, report)
+            record.status = record.Status.IMPORTED if report.written else record.Status.REFUSED
+            record.imported_at = timezone.now()
+            record.content = b""
+            record.save()
+
+    _run_job(importer, record_id, importer.record_model.Status.IMPORTING, run)
