@@ -36,9 +36,9 @@ def test_manager_imports_customers_from_a_spreadsheet(
     expect(page.get_by_test_id("import-rows").locator("tbody tr")).to_have_count(2)
     page.screenshot(path="/tmp/import-preview.png", full_page=True)
 
-    page.get_by_role("button", name="Import: write 2 customers").click()
+    page.get_by_role("button", name="Import: write 2 rows").click()
     expect(page.get_by_test_id("import-done")).to_contain_text(
-        "Imported: 2 new customers, 0 updated, 0 unchanged."
+        "Imported: 2 new, 0 updated, 0 unchanged."
     )
     page.get_by_role("link", name="Open the customer list").click()
     names = page.locator("table tbody tr td:first-child")

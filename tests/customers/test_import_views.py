@@ -48,13 +48,13 @@ def test_upload_previews_and_writes_nothing_then_confirm_imports(client, manager
 
     page = client.get(record.get_absolute_url()).content.decode()
     assert "2 rows: 2 new, 0 to update, 0 unchanged, 0 refused." in page
-    assert "Import: write 2 customers" in page
+    assert "Import: write 2 rows" in page
 
     response = client.post(
         reverse("customers:customer_import_confirm", args=[record.pk]), follow=True
     )
     assert response.redirect_chain == [(record.get_absolute_url(), 302)]
-    assert "Imported: 2 new customers, 0 updated, 0 unchanged." in response.content.decode()
+    assert "Imported: 2 new, 0 updated, 0 unchanged." in response.content.decode()
     assert sorted(Customer.objects.values_list("name", flat=True)) == ["Amina", "Baraka"]
     record.refresh_from_db()
     assert (record.status, record.imported_by, record.content) == ("imported", manager, b"")
