@@ -51,8 +51,10 @@ class ImportPages:
 class ImportPagesMixin(StaffPermissionRequiredMixin):
     pages: ImportPages
 
-    def get_permission_required(self):
-        return [self.pages.permission]
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if hasattr(cls, "pages"):  # each page of a kind asks for that kind's permission
+            cls.permission_required = cls.pages.permission
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(pages=self.pages, **kwargs)

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.models import ImportRecord
 from core.money import MoneyField
 from core.mpesa import MPESA_CODE_PATTERN
 
@@ -380,3 +381,15 @@ class Invoice(models.Model):
 
     def get_absolute_url(self):
         return reverse("sales:invoice_detail", args=[self.pk])
+
+
+class ProductImport(ImportRecord):
+    """One price list brought in from a spreadsheet: who, when, which file, and what it did
+    (the import's audit record, core.models.ImportRecord)."""
+
+    class Meta(ImportRecord.Meta):
+        verbose_name = _("product import")
+        verbose_name_plural = _("product imports")
+
+    def get_absolute_url(self):
+        return reverse("sales:product_import_detail", args=[self.pk])

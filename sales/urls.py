@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales.views import documents, products, sales, till
+from sales.views import documents, product_import, products, sales, till
 
 app_name = "sales"
 
@@ -12,6 +12,22 @@ urlpatterns = [
     # Products (back office)
     path("products/", products.ProductListView.as_view(), name="product_list"),
     path("products/add/", products.ProductCreateView.as_view(), name="product_add"),
+    path("products/import/", product_import.ProductImportView.as_view(), name="product_import"),
+    path(
+        "products/import/template.csv",
+        product_import.ProductImportTemplateView.as_view(),
+        name="product_import_template",
+    ),
+    path(
+        "products/import/<int:pk>/",
+        product_import.ProductImportDetailView.as_view(),
+        name="product_import_detail",
+    ),
+    path(
+        "products/import/<int:pk>/confirm/",
+        product_import.ProductImportConfirmView.as_view(),
+        name="product_import_confirm",
+    ),
     path("products/<int:pk>/", products.ProductDetailView.as_view(), name="product_detail"),
     path("products/<int:pk>/edit/", products.ProductEditView.as_view(), name="product_edit"),
     path("products/<int:pk>/delete/", products.ProductDeleteView.as_view(), name="product_delete"),

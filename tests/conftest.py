@@ -25,6 +25,7 @@ DATA_MIGRATIONS = [
     ("sales.migrations.0003_till_role_permissions", "grant_till_permissions"),
     ("credit.migrations.0004_credit_role_permissions", "grant_credit_permissions"),
     ("customers.migrations.0006_import_permission", "grant_import_permission"),
+    ("sales.migrations.0006_product_import_permission", "grant_product_import_permission"),
 ]
 
 

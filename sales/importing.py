@@ -1,0 +1,285 @@
+"""Bringing a shop's price list in from a spreadsheet: code, name, retail and wholesale price,
+the same way as customers (core.importing): a dry run that says what each row would do, then
+every row in one transaction or none, written in bulk with each product's history.
+
+Rows are matched to products by code (upper-case, as the till's scanner types it).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+from tablib import Dataset
+
+from core.bulk import bulk_update_rows, copy_history
+from core.importing import (
+    Importer,
+    ImportReport,
+    MissingColumns,
+    MoneyWidget,
+    UpperCaseWidget,
+    YesNoWidget,
+    formula_errors,
+    header_key,
+    import_check,
+    import_confirm,
+    import_notes,
+    import_run,
+    import_upload,
+    row_report,
+)
+from core.progress import Progress
+from core.tabular import Sheet
+from sales.models import Product, ProductImport
+
+# The template's columns, in its order: (column, the Product attribute it fills). A file
+# format, so not translated.
+TEMPLATE_COLUMNS = (
+    ("Code", "code"),
+    ("Name", "name"),
+    ("Retail price", "retail_price"),
+    ("Wholesale price", "wholesale_price"),
+    ("On sale", "is_active"),
+)
+TEMPLATE_EXAMPLE_ROWS = (
+    ("6161101230011", "DAP fertiliser 50 kg", "4,200", "3,950", "Yes"),
+    ("SEED-H614-2", "H614 maize seed 2 kg", "650", "600", "Yes"),
+)
+REQUIRED_COLUMNS = ("Code", "Name", "Retail price", "Wholesale price")
+COLUMN_OF_ATTRIBUTE = {attribute: column for column, attribute in TEMPLATE_COLUMNS}
+
+
+class RequiredMoneyWidget(MoneyWidget):
+    def clean(self, value, row=None, **kwargs):
+        if not (value or "").strip():
+            raise ValueError(_("The price is missing."))
+        return super().clean(value, row, **kwargs)
+
+
+class ProductImportResource(resources.ModelResource):
+    """Our template's columns onto Product, matched by code, written a thousand rows at a
+    time (import-export's use_bulk, core.bulk)."""
+
+    code = fields.Field(attribute="code", column_name="Code", widget=UpperCaseWidget())
+    name = fields.Field(attribute="name", column_name="Name", widget=widgets.CharWidget())
+    retail_price = fields.Field(
+        attribute="retail_price", column_name="Retail price", widget=RequiredMoneyWidget()
+    )
+    wholesale_price = fields.Field(
+        attribute="wholesale_price", column_name="Wholesale price", widget=RequiredMoneyWidget()
+    )
+    is_active = fields.Field(attribute="is_active", column_name="On sale", widget=YesNoWidget())
+
+    class Meta:
+        model = Product
+        import_id_fields = ("code",)
+        fields = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        skip_diff = True  # unchanged rows: skip_row below, against what was read first
+        use_transactions = True
+        use_bulk = True
+        batch_size = 1000
+
+    def __init__(self, *, actor, columns: set[str], progress: Progress | None = None):
+        super().__init__()
+        self.actor = actor
+        self.columns = columns
+        self.progress = progress
+        self.attributes = [a for column, a in TEMPLATE_COLUMNS if column in columns]
+        self.existing: dict[str, Product] = {}
+        self.codes_seen: dict[str, int] = {}
+
+    def get_import_fields(self):
+        if not hasattr(self, "import_fields"):  # asked for every row
+            self.import_fields = [
+                field for field in super().get_import_fields() if field.column_name in self.columns
+            ]
+        return self.import_fields
+
+    def before_import(self, dataset, **kwargs):
+        """Every product the file names, read in one query (locked when importing for real:
+        the till reads prices under no lock, so a sale simply sees the old or the new price)."""
+        codes = sorted({_code(row) for row in dataset.dict if _code(row)})
+        products = Product.objects.order_by("pk")
+        if not kwargs.get("dry_run"):
+            products = products.select_for_update()
+        for start in range(0, len(codes), 2000):
+            for product in products.filter(code__in=codes[start : start + 2000]):
+                self.existing[product.code] = product
+
+    def before_import_row(self, row, **kwargs):
+        errors = formula_errors(row, TEMPLATE_COLUMNS)
+        code = _code(row)
+        if not code and "code" not in errors:
+            errors["code"] = _("The code is missing: the product's SKU or barcode.")
+        elif code and "code" not in errors:
+            first = self.codes_seen.setdefault(code, row["__row__"])
+            if first != row["__row__"]:
+                errors["code"] = _("The same code as row %(row)s of this file.") % {"row": first}
+        if not (row.get("Name") or "").strip() and "name" not in errors:
+            errors["name"] = _("The product's name is missing.")
+        if errors:
+            raise ValidationError(errors)
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self.progress is not None:
+            self.progress.advance()
+
+    def get_instance(self, instance_loader, row):
+        return self.existing.get(_code(row))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if not new:
+            instance._import_before = {name: getattr(instance, name) for name in self.attributes}
+
+    def import_field(self, field, instance, row, is_m2m=False, **kwargs):
+        if field.attribute == "is_active" and not (row.get("On sale") or "").strip():
+            return  # empty: the product stays as it is (a new one: on sale)
+        super().import_field(field, instance, row, is_m2m, **kwargs)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if instance.pk is None or import_validation_errors:
+            return False
+        return all(
+            getattr(instance, name) == value for name, value in instance._import_before.items()
+        )
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Django's field checks; the code's uniqueness is the match itself (and the file-wide
+        check above), so no query a row."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=list(errors), validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        products, self.create_instances = list(self.create_instances), []
+        if products and not dry_run:
+            try:
+                Product.objects.bulk_create(products)
+                self._history(products, "+")
+            except Exception as error:  # import-export's contract: the whole import rolls back
+                self.handle_import_error(result, error, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        products, self.update_instances = list(self.update_instances), []
+        if products and not dry_run:
+            try:
+                now = timezone.now()
+                for product in products:
+                    product.updated_at = now  # a bulk write does not run auto_now
+                bulk_update_rows(products, [*self.attributes, "updated_at"])
+                self._history(products, "~")
+            except Exception as error:
+                self.handle_import_error(result, error, raise_errors)
+
+    def _history(self, products, history_type: str) -> None:
+        copy_history(
+            Product,
+            [product.pk for product in products],
+            history_type=history_type,
+            user_id=self.actor.pk,
+            moment=timezone.now(),
+        )
+
+
+def _code(row) -> str:
+    return (row.get("Code") or "").strip().upper()
+
+
+def _columns(sheet: Sheet) -> tuple[dict[str, str], list[str]]:
+    """Which of our columns the sheet has ({ours: the file's header}) and notes on how it was
+    read. Raises MissingColumns when a column every product needs is missing."""
+    known = {header_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
+    columns = {known[header_key(h)]: h for h in sheet.headers if header_key(h) in known}
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        raise MissingColumns(
+            _(
+                "The file has no %(columns)s column; every product needs one. The first row "
+                "should name the columns as the template does."
+            )
+            % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
+        )
+    notes = list(sheet.notes)
+    ignored = [h for h in sheet.headers if h and header_key(h) not in known]
+    if ignored:
+        notes.append(
+            _("These columns are not ours and were left out: %(columns)s.")
+            % {"columns": ", ".join(f"“{header}”" for header in ignored)}
+        )
+    return columns, notes
+
+
+def product_import(
+    sheet: Sheet, *, actor, confirm: bool, progress: Progress | None = None
+) -> ImportReport:
+    """Import `sheet` (our template's columns). With `confirm` False nothing is kept (the
+    preview); with True every row is written in one transaction, or none when any row is
+    refused. Raises MissingColumns when Code, Name or a price column is not in the file."""
+    columns, notes = _columns(sheet)
+    dataset = Dataset(headers=[*columns, "__row__"])
+    numbers = []
+    for number, cells in sheet.numbered_rows():
+        dataset.append([*(cells[header] for header in columns.values()), number])
+        numbers.append(number)
+    resource = ProductImportResource(actor=actor, columns=set(columns), progress=progress)
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=not confirm,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            raise_errors=False,
+        )
+        written = confirm and not (result.has_errors() or result.has_validation_errors())
+
+    def column_of(attribute: str) -> str:
+        column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
+        return columns.get(column, column)
+
+    reports = [
+        row_report(number, row_result, values, name="Name", key="Code", column_of=column_of)
+        for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
+    ]
+    return ImportReport(rows=reports, notes=import_notes(result, notes), written=written)
+
+
+# --- the import's record (ProductImport), its work done in the background ----------------------
+
+
+def _import_for_record(sheet, *, record, actor, confirm, progress) -> ImportReport:
+    return product_import(sheet, actor=actor, confirm=confirm, progress=progress)
+
+
+PRODUCTS = Importer(
+    path="sales.importing.PRODUCTS",
+    record_model=ProductImport,
+    check_columns=_columns,
+    run=_import_for_record,
+)
+
+
+def product_import_upload(*, actor, upload) -> ProductImport:
+    """Take an uploaded price list and queue the check of its rows (core.importing)."""
+    return import_upload(PRODUCTS, actor=actor, upload=upload)
+
+
+def product_import_confirm(*, actor, record: ProductImport) -> ProductImport:
+    return import_confirm(PRODUCTS, actor=actor, record=record)
+
+
+def product_import_check(record_id: int) -> None:
+    import_check(PRODUCTS, record_id)
+
+
+def product_import_run(record_id: int) -> None:
+    import_run(PRODUCTS, record_id)
