@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import widgets
+from tablib import Dataset
 
 from core.money import ZERO, to_money
 from core.progress import Progress
@@ -137,15 +138,76 @@ def row_report(
     return report
 
 
-def import_notes(result, notes: list[str]) -> list[str]:
-    """`notes` and what the database refused, if it did (nothing was written then)."""
-    return [
+def template_columns(
+    sheet: Sheet, columns, required, missing_message: str
+) -> tuple[dict[str, str], list[str]]:
+    """Which of a template's `columns` ((column, attribute) pairs) the sheet has ({ours: the
+    file's header}, case and spaces ignored) and notes on how it was read, the file's other
+    columns among them. Raises MissingColumns with `missing_message` (%(columns)s) when a
+    `required` column is missing."""
+    known = {header_key(column): column for column, _attribute in columns}
+    found = {known[header_key(h)]: h for h in sheet.headers if header_key(h) in known}
+    missing = [column for column in required if column not in found]
+    if missing:
+        raise MissingColumns(
+            missing_message % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
+        )
+    notes = list(sheet.notes)
+    ignored = [h for h in sheet.headers if h and header_key(h) not in known]
+    if ignored:
+        notes.append(
+            _("These columns are not ours and were left out: %(columns)s.")
+            % {"columns": ", ".join(f"“{header}”" for header in ignored)}
+        )
+    return found, notes
+
+
+def import_sheet(
+    resource,
+    sheet: Sheet,
+    columns: dict[str, str],
+    notes: list[str],
+    *,
+    confirm: bool,
+    column_of_attribute: dict[str, str],
+    name: str,
+    key: str,
+) -> ImportReport:
+    """Run `resource` (import-export) over the sheet's `columns`: a dry run, or with `confirm`
+    every row in one transaction or none. Each row keeps its Excel number (`__row__`), and a
+    refusal names its column as the file has it ("Total visits" in a Loyverse export)."""
+    dataset = Dataset(headers=[*columns, "__row__"])
+    numbers = []
+    for number, cells in sheet.numbered_rows():
+        dataset.append([*(cells[header] for header in columns.values()), number])
+        numbers.append(number)
+    with transaction.atomic():
+        result = resource.import_data(
+            dataset,
+            dry_run=not confirm,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            raise_errors=False,
+        )
+        written = confirm and not (result.has_errors() or result.has_validation_errors())
+    shown = {column: sheet.column_sources.get(column, header) for column, header in columns.items()}
+
+    def column_of(attribute: str) -> str:
+        column = column_of_attribute.get(attribute, "")
+        return shown.get(column, column)
+
+    rows = [
+        row_report(number, row_result, values, name=name, key=key, column_of=column_of)
+        for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
+    ]
+    notes = [
         *notes,
         *(
             _("The database refused the import: %(error)s") % {"error": error.error}
             for error in result.base_errors
         ),
     ]
+    return ImportReport(rows=rows, notes=notes, written=written)
 
 
 # --- the import's record: upload, check (the preview), confirm, import ----------------------

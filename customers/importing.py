@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 import phonenumbers
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, CharField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
@@ -22,13 +22,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from import_export import fields, resources, widgets
 from phonenumber_field.phonenumber import PhoneNumber
-from tablib import Dataset
 
 from core.bulk import bulk_update_rows, copy_history, sql_in
 from core.importing import (
     Importer,
     ImportReport,
-    MissingColumns,
     MoneyWidget,
     UpperCaseWidget,
     YesNoWidget,
@@ -36,10 +34,10 @@ from core.importing import (
     header_key,
     import_check,
     import_confirm,
-    import_notes,
     import_run,
+    import_sheet,
     import_upload,
-    row_report,
+    template_columns,
 )
 from core.phones import validate_typed_phone_digits
 from core.progress import Progress
@@ -770,30 +768,15 @@ def _columns(sheet: Sheet) -> tuple[Sheet, dict[str, str], list[str]]:
     of them it has ({our column: the file's header}) and notes on how it was read. Raises
     MissingColumns when Name or Phone is not in the file."""
     sheet = in_template_columns(sheet)
-    known = {header_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
-    columns = {
-        known[header_key(header)]: header for header in sheet.headers if header_key(header) in known
-    }
-    missing = [
-        COLUMN_OF_ATTRIBUTE[attribute]
-        for attribute in REQUIRED_ATTRIBUTES
-        if COLUMN_OF_ATTRIBUTE[attribute] not in columns
-    ]
-    if missing:
-        raise MissingColumns(
-            _(
-                "The file has no %(columns)s column; every customer needs one. The first row "
-                "should name the columns as the template does."
-            )
-            % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
-        )
-    notes = list(sheet.notes)
-    ignored = [header for header in sheet.headers if header and header_key(header) not in known]
-    if ignored:
-        notes.append(
-            _("These columns are not ours and were left out: %(columns)s.")
-            % {"columns": ", ".join(f"“{header}”" for header in ignored)}
-        )
+    columns, notes = template_columns(
+        sheet,
+        TEMPLATE_COLUMNS,
+        [COLUMN_OF_ATTRIBUTE[attribute] for attribute in REQUIRED_ATTRIBUTES],
+        _(
+            "The file has no %(columns)s column; every customer needs one. The first row "
+            "should name the columns as the template does."
+        ),
+    )
     return sheet, columns, notes
 
 
@@ -806,36 +789,19 @@ def customer_import(
     refused. `progress` advances a row at a time. Raises MissingColumns when Name or Phone is
     not in the file."""
     sheet, columns, notes = _columns(sheet)
-    dataset = Dataset(headers=[*columns, "__row__"])
-    numbers = []
-    for number, cells in sheet.numbered_rows():
-        dataset.append([*(cells[header] for header in columns.values()), number])
-        numbers.append(number)
     resource = CustomerImportResource(
         actor=actor, create_clusters=create_clusters, columns=set(columns), progress=progress
     )
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=not confirm,
-            use_transactions=True,
-            rollback_on_validation_errors=True,
-            raise_errors=False,
-        )
-        written = confirm and not (result.has_errors() or result.has_validation_errors())
-    # Refusals name the column as the file has it ("Total visits" in a Loyverse export).
-    shown = {column: sheet.column_sources.get(column, header) for column, header in columns.items()}
-
-    def column_of(attribute: str) -> str:
-        column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
-        return shown.get(column, column)
-
-    reports = [
-        row_report(number, row_result, values, name="Name", key="Phone", column_of=column_of)
-        for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
-    ]
-    notes = import_notes(result, notes)
-    return ImportReport(rows=reports, notes=notes, written=written)
+    return import_sheet(
+        resource,
+        sheet,
+        columns,
+        notes,
+        confirm=confirm,
+        column_of_attribute=COLUMN_OF_ATTRIBUTE,
+        name="Name",
+        key="Phone",
+    )
 
 
 # --- the import's record (CustomerImport), its work done in the background --------------------

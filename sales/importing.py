@@ -6,28 +6,24 @@ Rows are matched to products by code (upper-case, as the till's scanner types it
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
-from tablib import Dataset
 
 from core.bulk import bulk_update_rows, copy_history
 from core.importing import (
     Importer,
     ImportReport,
-    MissingColumns,
     MoneyWidget,
     UpperCaseWidget,
     YesNoWidget,
     formula_errors,
-    header_key,
     import_check,
     import_confirm,
-    import_notes,
     import_run,
+    import_sheet,
     import_upload,
-    row_report,
+    template_columns,
 )
 from core.progress import Progress
 from core.tabular import Sheet
@@ -198,25 +194,15 @@ def _code(row) -> str:
 def _columns(sheet: Sheet) -> tuple[dict[str, str], list[str]]:
     """Which of our columns the sheet has ({ours: the file's header}) and notes on how it was
     read. Raises MissingColumns when a column every product needs is missing."""
-    known = {header_key(column): column for column, _attribute in TEMPLATE_COLUMNS}
-    columns = {known[header_key(h)]: h for h in sheet.headers if header_key(h) in known}
-    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise MissingColumns(
-            _(
-                "The file has no %(columns)s column; every product needs one. The first row "
-                "should name the columns as the template does."
-            )
-            % {"columns": _(" or ").join(f"“{column}”" for column in missing)}
-        )
-    notes = list(sheet.notes)
-    ignored = [h for h in sheet.headers if h and header_key(h) not in known]
-    if ignored:
-        notes.append(
-            _("These columns are not ours and were left out: %(columns)s.")
-            % {"columns": ", ".join(f"“{header}”" for header in ignored)}
-        )
-    return columns, notes
+    return template_columns(
+        sheet,
+        TEMPLATE_COLUMNS,
+        REQUIRED_COLUMNS,
+        _(
+            "The file has no %(columns)s column; every product needs one. The first row "
+            "should name the columns as the template does."
+        ),
+    )
 
 
 def product_import(
@@ -226,31 +212,17 @@ def product_import(
     preview); with True every row is written in one transaction, or none when any row is
     refused. Raises MissingColumns when Code, Name or a price column is not in the file."""
     columns, notes = _columns(sheet)
-    dataset = Dataset(headers=[*columns, "__row__"])
-    numbers = []
-    for number, cells in sheet.numbered_rows():
-        dataset.append([*(cells[header] for header in columns.values()), number])
-        numbers.append(number)
     resource = ProductImportResource(actor=actor, columns=set(columns), progress=progress)
-    with transaction.atomic():
-        result = resource.import_data(
-            dataset,
-            dry_run=not confirm,
-            use_transactions=True,
-            rollback_on_validation_errors=True,
-            raise_errors=False,
-        )
-        written = confirm and not (result.has_errors() or result.has_validation_errors())
-
-    def column_of(attribute: str) -> str:
-        column = COLUMN_OF_ATTRIBUTE.get(attribute, "")
-        return columns.get(column, column)
-
-    reports = [
-        row_report(number, row_result, values, name="Name", key="Code", column_of=column_of)
-        for number, row_result, values in zip(numbers, result.rows, dataset.dict, strict=True)
-    ]
-    return ImportReport(rows=reports, notes=import_notes(result, notes), written=written)
+    return import_sheet(
+        resource,
+        sheet,
+        columns,
+        notes,
+        confirm=confirm,
+        column_of_attribute=COLUMN_OF_ATTRIBUTE,
+        name="Name",
+        key="Code",
+    )
 
 
 # --- the import's record (ProductImport), its work done in the background ----------------------
