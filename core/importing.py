@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import widgets
+from import_export import resources, widgets
 from tablib import Dataset
 
+from core.bulk import bulk_update_rows, copy_history
 from core.money import ZERO, to_money
 from core.progress import Progress
 from core.tabular import Sheet, UnreadableFile, read_sheet
@@ -79,6 +81,133 @@ def formula_errors(row, columns) -> dict[str, str]:
         for column, attribute in columns
         if str(row.get(column, "")).startswith(FORMULA_START)
     }
+
+
+# --- the resource both imports build on ------------------------------------------------------
+
+
+class BulkImportResource(resources.ModelResource):
+    """django-import-export in bulk mode (use_bulk) with our writes, for imports of thousands of
+    rows: the objects the file names are read once before the first row (`before_import` fills
+    `self.existing`, by what `match(row)` gives), each row is checked in Python without a query,
+    a row is unchanged when the file's values equal what was read, and every thousand rows are
+    written with a few statements (core.bulk), with their history. Nothing is written in a dry
+    run. A row-by-row import paid eight queries and a savepoint a row."""
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        # Unchanged rows are found by skip_row, against what was read: import-export's own diff
+        # copies every object (and reads its many-to-many rows one object at a time).
+        skip_diff = True
+        use_transactions = True
+        use_bulk = True
+        batch_size = 1000
+
+    def __init__(self, *, actor, columns: set[str], attributes, progress: Progress | None = None):
+        super().__init__()
+        self.actor = actor
+        self.columns = columns  # the template columns the file has: the others are left alone
+        self.attributes = list(attributes)  # what the file sets (and an update writes)
+        self.compared = self.attributes  # what an unchanged row leaves as it was
+        self.progress = progress
+        self.existing: dict = {}
+
+    def match(self, row):
+        """The key `self.existing` is read by (a customer's phone, a product's code)."""
+        raise NotImplementedError
+
+    def get_import_fields(self):
+        if not hasattr(self, "import_fields"):  # asked for every row
+            self.import_fields = [
+                field for field in super().get_import_fields() if field.column_name in self.columns
+            ]
+        return self.import_fields
+
+    def after_import_row(self, row, row_result, **kwargs):
+        if self.progress is not None:
+            self.progress.advance()
+
+    def get_instance(self, instance_loader, row):
+        return self.existing.get(self.match(row))
+
+    def after_init_instance(self, instance, new, row, **kwargs):
+        if not new:  # what skip_row compares the row's values with
+            instance._import_before = {name: getattr(instance, name) for name in self.compared}
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        if instance.pk is None or import_validation_errors:
+            return False
+        return all(
+            getattr(instance, name) == value for name, value in instance._import_before.items()
+        )
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Django's field checks, without their queries (uniqueness and constraints: the match
+        and `more_errors`, against what before_import read)."""
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(
+                exclude=[*errors, *self.not_cleaned()],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        for attribute, message in self.more_errors(instance):
+            errors.setdefault(attribute, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def not_cleaned(self) -> list[str]:
+        """Fields Django's checks leave alone: by default those the file does not set."""
+        return [f.name for f in self._meta.model._meta.fields if f.name not in self.attributes]
+
+    def more_errors(self, instance):
+        """(attribute, message) refusals of the kind's own rules."""
+        return ()
+
+    # --- the writes, a batch at a time ---
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        objects, self.create_instances = list(self.create_instances), []
+        if objects and not dry_run:
+            try:
+                self._meta.model.objects.bulk_create(objects)
+                self._after_write(objects, update=False)
+            except Exception as error:  # import-export's contract: the whole import rolls back
+                self.handle_import_error(result, error, raise_errors)
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        objects, self.update_instances = list(self.update_instances), []
+        if objects and not dry_run:
+            try:
+                now = timezone.now()
+                for obj in objects:
+                    obj.updated_at = now  # a bulk write does not run auto_now
+                # Only what the file may change.
+                bulk_update_rows(objects, [*self.attributes, "updated_at"])
+                self._after_write(objects, update=True)
+            except Exception as error:
+                self.handle_import_error(result, error, raise_errors)
+
+    def _after_write(self, objects, *, update: bool) -> None:
+        self.write_related(objects, update=update)
+        copy_history(
+            self._meta.model,
+            [obj.pk for obj in objects],
+            history_type="~" if update else "+",
+            user_id=self.actor.pk,
+            moment=timezone.now(),
+        )
+        self.after_history(objects, update=update)
+
+    def write_related(self, objects, *, update: bool) -> None:
+        """What the kind writes beside the rows, before their history is copied."""
+
+    def after_history(self, objects, *, update: bool) -> None:
+        """What the kind writes once the batch and its history are in."""
 
 
 # --- what an import does, row by row -----------------------------------------------------------

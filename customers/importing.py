@@ -20,11 +20,12 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from phonenumber_field.phonenumber import PhoneNumber
 
-from core.bulk import bulk_update_rows, copy_history, sql_in
+from core.bulk import sql_in
 from core.importing import (
+    BulkImportResource,
     Importer,
     ImportReport,
     MoneyWidget,
@@ -274,13 +275,9 @@ def _chunks(items: list, size: int = 2000):
         yield items[start : start + size]
 
 
-class CustomerImportResource(resources.ModelResource):
-    """Our template's columns onto Customer, matched by phone.
-
-    Written in bulk (import-export's use_bulk): the customers the file names are read (and,
-    for real, locked) once before the first row, each row is checked in Python, and every
-    thousand rows go in with a few statements, with their history, clusters and report figures.
-    A row-by-row import paid eight queries and a savepoint a row (36 rows a second)."""
+class CustomerImportResource(BulkImportResource):
+    """Our template's columns onto Customer, matched by phone (core.importing.BulkImportResource
+    writes them in bulk, here with their clusters and report figures)."""
 
     name = fields.Field(attribute="name", column_name="Name", widget=widgets.CharWidget())
     phone = fields.Field(attribute="phone", column_name="Phone", widget=PhoneWidget())
@@ -318,42 +315,23 @@ class CustomerImportResource(resources.ModelResource):
         model = Customer
         import_id_fields = ("phone",)
         fields = IMPORTED_ATTRIBUTES
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        # Unchanged rows are found by skip_row below, against what was read before the row:
-        # import-export's own diff copies each customer and reads their clusters one by one.
-        skip_diff = True
-        use_transactions = True
-        use_bulk = True
-        batch_size = 1000
 
     def __init__(
         self, *, actor, create_clusters: bool, columns: set[str], progress: Progress | None = None
     ):
-        super().__init__()
-        self.actor = actor
-        self.progress = progress
+        attributes = [
+            attribute
+            for column, attribute in TEMPLATE_COLUMNS
+            if column in columns and attribute != "clusters"
+        ]
+        super().__init__(actor=actor, columns=columns, attributes=attributes, progress=progress)
         self.create_clusters = create_clusters
         self.fields["clusters"] = fields.Field(
             attribute="clusters",
             column_name="Clusters",
             widget=ClustersWidget(create=create_clusters),
         )
-        self.columns = columns  # the template columns the file has: the others are left alone
-        self.attributes = [
-            attribute
-            for column, attribute in TEMPLATE_COLUMNS
-            if column in columns and attribute != "clusters"
-        ]
         self.walk_in = customer_group_default()  # a new customer's group unless the file says
-        # Django's field checks run on what the file sets, except the phone and group (their
-        # widgets checked them, and Django's check of a group would query it).
-        self.not_cleaned = [
-            field.name
-            for field in Customer._meta.fields
-            if field.name not in self.attributes or field.name in ("phone", "group")
-        ]
         # What an unchanged row leaves as it was (the phone matched: equal by definition).
         self.compared = [name for name in self.attributes if name != "phone"]
         self.phones_seen: dict[str, int] = {}
@@ -361,18 +339,19 @@ class CustomerImportResource(resources.ModelResource):
         self.known_clusters = {
             header_key(name) for name in Cluster.objects.values_list("name", flat=True)
         }
-        # Read in before_import: the file's customers already here, by phone; their clusters
-        # ({customer id: {cluster id: membership row id}}); who holds the file's Tax PINs.
-        self.existing: dict[str, Customer] = {}
+        # Read in before_import: the file's customers already here, by phone (self.existing);
+        # their clusters ({customer id: {cluster id: membership row id}}); who holds the
+        # file's Tax PINs.
         self.memberships_before: dict[int, dict[int, int]] = {}
         self.tax_pin_holders: dict[str, str] = {}
 
-    def get_import_fields(self):
-        if not hasattr(self, "import_fields"):  # asked for every row
-            self.import_fields = [
-                field for field in super().get_import_fields() if field.column_name in self.columns
-            ]
-        return self.import_fields
+    def not_cleaned(self) -> list[str]:
+        # The phone and group were checked by their widgets; Django's check of a group would
+        # query it.
+        return [*super().not_cleaned(), "phone", "group"]
+
+    def match(self, row) -> str | None:
+        return self._phone(row)
 
     def _phone(self, row) -> str | None:
         try:
@@ -456,19 +435,10 @@ class CustomerImportResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def after_import_row(self, row, row_result, **kwargs):
-        if self.progress is not None:
-            self.progress.advance()
-
-    def get_instance(self, instance_loader, row):
-        return self.existing.get(self._phone(row))
-
     def after_init_instance(self, instance, new, row, **kwargs):
+        super().after_init_instance(instance, new, row, **kwargs)
         if new:
             instance.group = self.walk_in
-        else:
-            # What skip_row compares the row's values with.
-            instance._import_before = {name: getattr(instance, name) for name in self.compared}
         instance._import_cluster_ids = None  # None: the file leaves their clusters alone
 
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
@@ -494,85 +464,45 @@ class CustomerImportResource(resources.ModelResource):
         return sorted(self.memberships_before.get(instance.pk, {})) if instance.pk else []
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
-        if instance.pk is None or import_validation_errors:
-            return False
         ids = instance._import_cluster_ids
-        if ids is not None and ids != self._cluster_ids_before(instance):
+        if instance.pk and ids is not None and ids != self._cluster_ids_before(instance):
             return False
-        return all(
-            getattr(instance, name) == value for name, value in instance._import_before.items()
-        )
+        return super().skip_row(instance, original, row, import_validation_errors)
 
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        """Django's checks without their queries; uniqueness and the location rule here,
-        against what before_import read."""
-        errors = dict(import_validation_errors or {})
-        try:
-            instance.full_clean(
-                exclude=[*errors, *self.not_cleaned],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
+    def more_errors(self, instance):
+        """Tax PINs against what before_import read; the location rule; the opening days."""
         holder = self.tax_pin_holders.get(instance.tax_pin)
         if instance.tax_pin and holder and holder != instance.phone.e164:
-            errors.setdefault("tax_pin", []).append(
-                _("Another customer (%(phone)s) already has this Tax PIN.") % {"phone": holder}
+            yield (
+                "tax_pin",
+                _("Another customer (%(phone)s) already has this Tax PIN.") % {"phone": holder},
             )
         if (instance.latitude is None) != (instance.longitude is None):
-            column = "longitude" if instance.longitude is None else "latitude"
-            errors.setdefault(column, []).append(
-                _("Give both latitude and longitude, or leave both empty.")
+            yield (
+                "longitude" if instance.longitude is None else "latitude",
+                _("Give both latitude and longitude, or leave both empty."),
             )
         first, last = instance.opening_first_visit_at, instance.opening_last_visit_at
         if first and last and first > last:
-            errors.setdefault("opening_last_visit_at", []).append(
-                _("The last visit is before the first; check the two days.")
+            yield (
+                "opening_last_visit_at",
+                _("The last visit is before the first; check the two days."),
             )
-        if errors:
-            raise ValidationError(errors)
 
-    def before_save_instance(self, instance, row, **kwargs):
-        instance._history_user = self.actor
+    # --- beside the rows: visit figures, clusters, report figures ---
 
-    # --- the writes, a batch at a time (nothing is written in a dry run) ---
+    def bulk_create(self, *args, **kwargs):
+        for customer in self.create_instances:
+            # A new customer has no sale here: their opening figures are their visit figures.
+            for name, value in visit_figures_without_sales(customer).items():
+                setattr(customer, name, value)
+        super().bulk_create(*args, **kwargs)
 
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        customers, self.create_instances = list(self.create_instances), []
-        if customers and not dry_run:
-            try:
-                for customer in customers:
-                    for name, value in visit_figures_without_sales(customer).items():
-                        setattr(customer, name, value)
-                Customer.objects.bulk_create(customers)
-                self._after_write(customers, update=False)
-            except Exception as error:  # import-export's contract: the whole import rolls back
-                self.handle_import_error(result, error, raise_errors)
+    def write_related(self, customers, *, update: bool) -> None:
+        self.memberships = self._write_clusters(customers)  # the history copies them
 
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        customers, self.update_instances = list(self.update_instances), []
-        if customers and not dry_run:
-            try:
-                now = timezone.now()
-                for customer in customers:
-                    customer.updated_at = now  # bulk_update does not run auto_now
-                # Only what the file may change: the balance and visit figures stay the till's.
-                bulk_update_rows(customers, [*self.attributes, "updated_at"])
-                self._after_write(customers, update=True)
-            except Exception as error:
-                self.handle_import_error(result, error, raise_errors)
-
-    def _after_write(self, customers: list[Customer], *, update: bool) -> None:
-        memberships = self._write_clusters(customers)
-        copy_history(
-            Customer,
-            [customer.pk for customer in customers],
-            history_type="~" if update else "+",
-            user_id=self.actor.pk,
-            moment=timezone.now(),
-        )
-        self._move_figures(customers, memberships, update=update)
+    def after_history(self, customers, *, update: bool) -> None:
+        self._move_figures(customers, self.memberships, update=update)
 
     def _write_clusters(self, customers: list[Customer]) -> dict[int, dict[int, int]]:
         """Each customer's clusters as the file says (where it says), written; returns every

@@ -6,12 +6,11 @@ Rows are matched to products by code (upper-case, as the till's scanner types it
 """
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 
-from core.bulk import bulk_update_rows, copy_history
 from core.importing import (
+    BulkImportResource,
     Importer,
     ImportReport,
     MoneyWidget,
@@ -53,9 +52,9 @@ class RequiredMoneyWidget(MoneyWidget):
         return super().clean(value, row, **kwargs)
 
 
-class ProductImportResource(resources.ModelResource):
-    """Our template's columns onto Product, matched by code, written a thousand rows at a
-    time (import-export's use_bulk, core.bulk)."""
+class ProductImportResource(BulkImportResource):
+    """Our template's columns onto Product, matched by code (core.importing.BulkImportResource
+    writes them in bulk)."""
 
     code = fields.Field(attribute="code", column_name="Code", widget=UpperCaseWidget())
     name = fields.Field(attribute="name", column_name="Name", widget=widgets.CharWidget())
@@ -71,33 +70,18 @@ class ProductImportResource(resources.ModelResource):
         model = Product
         import_id_fields = ("code",)
         fields = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
-        skip_unchanged = True
-        report_skipped = True
-        clean_model_instances = True
-        skip_diff = True  # unchanged rows: skip_row below, against what was read first
-        use_transactions = True
-        use_bulk = True
-        batch_size = 1000
 
     def __init__(self, *, actor, columns: set[str], progress: Progress | None = None):
-        super().__init__()
-        self.actor = actor
-        self.columns = columns
-        self.progress = progress
-        self.attributes = [a for column, a in TEMPLATE_COLUMNS if column in columns]
-        self.existing: dict[str, Product] = {}
+        attributes = [a for column, a in TEMPLATE_COLUMNS if column in columns]
+        super().__init__(actor=actor, columns=columns, attributes=attributes, progress=progress)
         self.codes_seen: dict[str, int] = {}
 
-    def get_import_fields(self):
-        if not hasattr(self, "import_fields"):  # asked for every row
-            self.import_fields = [
-                field for field in super().get_import_fields() if field.column_name in self.columns
-            ]
-        return self.import_fields
+    def match(self, row) -> str:
+        return _code(row)
 
     def before_import(self, dataset, **kwargs):
-        """Every product the file names, read in one query (locked when importing for real:
-        the till reads prices under no lock, so a sale simply sees the old or the new price)."""
+        """Every product the file names, read in one query a few thousand (locked when
+        importing for real: a sale at the till sees the old price or the new one)."""
         codes = sorted({_code(row) for row in dataset.dict if _code(row)})
         products = Product.objects.order_by("pk")
         if not kwargs.get("dry_run"):
@@ -120,71 +104,10 @@ class ProductImportResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def after_import_row(self, row, row_result, **kwargs):
-        if self.progress is not None:
-            self.progress.advance()
-
-    def get_instance(self, instance_loader, row):
-        return self.existing.get(_code(row))
-
-    def after_init_instance(self, instance, new, row, **kwargs):
-        if not new:
-            instance._import_before = {name: getattr(instance, name) for name in self.attributes}
-
     def import_field(self, field, instance, row, is_m2m=False, **kwargs):
         if field.attribute == "is_active" and not (row.get("On sale") or "").strip():
             return  # empty: the product stays as it is (a new one: on sale)
         super().import_field(field, instance, row, is_m2m, **kwargs)
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        if instance.pk is None or import_validation_errors:
-            return False
-        return all(
-            getattr(instance, name) == value for name, value in instance._import_before.items()
-        )
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        """Django's field checks; the code's uniqueness is the match itself (and the file-wide
-        check above), so no query a row."""
-        errors = dict(import_validation_errors or {})
-        try:
-            instance.full_clean(
-                exclude=list(errors), validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        if errors:
-            raise ValidationError(errors)
-
-    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        products, self.create_instances = list(self.create_instances), []
-        if products and not dry_run:
-            try:
-                Product.objects.bulk_create(products)
-                self._history(products, "+")
-            except Exception as error:  # import-export's contract: the whole import rolls back
-                self.handle_import_error(result, error, raise_errors)
-
-    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
-        products, self.update_instances = list(self.update_instances), []
-        if products and not dry_run:
-            try:
-                now = timezone.now()
-                for product in products:
-                    product.updated_at = now  # a bulk write does not run auto_now
-                bulk_update_rows(products, [*self.attributes, "updated_at"])
-                self._history(products, "~")
-            except Exception as error:
-                self.handle_import_error(result, error, raise_errors)
-
-    def _history(self, products, history_type: str) -> None:
-        copy_history(
-            Product,
-            [product.pk for product in products],
-            history_type=history_type,
-            user_id=self.actor.pk,
-            moment=timezone.now(),
-        )
 
 
 def _code(row) -> str:
