@@ -21,6 +21,13 @@ def _quoted(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def chunks(items: Sequence, size: int = 2000):
+    """`items` a slice at a time, for lookups by many values: SQLite takes at most 32,766
+    values in one query."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def sql_in(column: str, values: Sequence) -> tuple[str, list]:
     """`column IN (values)` as SQL and its parameters: one array parameter on PostgreSQL (a
     query with thousands of placeholders costs more to send than to run)."""

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, View
 
+from core.forms import SpreadsheetUploadForm
 from core.importing import ImportRefused, progress_key
 from core.progress import progress_of
 from core.views import StaffPermissionRequiredMixin
@@ -65,6 +66,7 @@ class ImportUploadView(ImportPagesMixin, FormView):
     record's page shows what importing it would do."""
 
     template_name = "imports/upload.html"
+    form_class = SpreadsheetUploadForm
 
     def upload(self, form):
         """The kind's upload service: the record, or ImportRefused."""

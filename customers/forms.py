@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from core.forms import SpreadsheetUploadForm
 from core.phones import validate_typed_phone_digits
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_with_phone
@@ -200,15 +201,7 @@ class QuickCustomerForm(forms.Form):
         return cleaned
 
 
-class CustomerImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Spreadsheet"),
-        help_text=_(
-            "CSV (comma or semicolon separated, any encoding Excel writes) or Excel .xlsx, up to "
-            "10 MB. The first row names the columns, as in the template."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
-    )
+class CustomerImportForm(SpreadsheetUploadForm):
     create_clusters = forms.BooleanField(
         label=_("Create clusters named in the file"),
         required=False,

@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import phonenumbers
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, CharField
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_noop
 from import_export import fields, widgets
 from phonenumber_field.phonenumber import PhoneNumber
 
-from core.bulk import sql_in
+from core.bulk import chunks, sql_in
 from core.importing import (
     BulkImportResource,
     Importer,
@@ -111,8 +110,6 @@ OPENING_COLUMNS = (
 )
 # What an update may change: never the money, the visit figures or anything else.
 IMPORTED_ATTRIBUTES = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
-# simple-history's copy of each history record's clusters (what Customer.history shows).
-HISTORICAL_MEMBERS = apps.get_model("customers", "HistoricalCustomer_clusters")
 
 
 class CheckedPhoneNumber(PhoneNumber):
@@ -269,12 +266,6 @@ class ClustersWidget(widgets.ManyToManyWidget):
         return sorted(chosen)
 
 
-def _chunks(items: list, size: int = 2000):
-    """`items` a slice at a time: SQLite takes at most 32,766 values in one query."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class CustomerImportResource(BulkImportResource):
     """Our template's columns onto Customer, matched by phone (core.importing.BulkImportResource
     writes them in bulk, here with their clusters and report figures)."""
@@ -380,13 +371,13 @@ class CustomerImportResource(BulkImportResource):
         if not kwargs.get("dry_run"):
             customers = customers.select_for_update(no_key=True, of=("self",))
         column = f"{connection.ops.quote_name(Customer._meta.db_table)}.phone"
-        for chunk in _chunks(sorted(phones)):
+        for chunk in chunks(sorted(phones)):
             in_file = RawSQL(*sql_in(column, chunk), BooleanField())
             for customer in customers.filter(in_file):
                 customer.phone = phones[customer.phone_text]
                 self.existing[customer.phone_text] = customer
         ids = sorted(customer.pk for customer in self.existing.values())
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             members = CLUSTER_MEMBERS.objects.filter(customer_id__in=chunk)
             for row_id, customer_id, cluster_id in members.values_list(
                 "pk", "customer_id", "cluster_id"
@@ -394,7 +385,7 @@ class CustomerImportResource(BulkImportResource):
                 self.memberships_before.setdefault(customer_id, {})[cluster_id] = row_id
         if "Tax PIN" in self.columns:
             pins = sorted({pin for row in dataset.dict if (pin := _tax_pin(row))})
-            for chunk in _chunks(pins):
+            for chunk in chunks(pins):
                 holders = Customer.objects.filter(tax_pin__in=chunk).values_list("tax_pin", "phone")
                 self.tax_pin_holders.update((pin, str(phone)) for pin, phone in holders)
 

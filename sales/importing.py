@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, widgets
 
+from core.bulk import chunks
 from core.importing import (
     BulkImportResource,
     Importer,
@@ -86,8 +87,8 @@ class ProductImportResource(BulkImportResource):
         products = Product.objects.order_by("pk")
         if not kwargs.get("dry_run"):
             products = products.select_for_update()
-        for start in range(0, len(codes), 2000):
-            for product in products.filter(code__in=codes[start : start + 2000]):
+        for chunk in chunks(codes):
+            for product in products.filter(code__in=chunk):
                 self.existing[product.code] = product
 
     def before_import_row(self, row, **kwargs):

@@ -1,6 +1,5 @@
 """Product import pages: the shared import pages (core.views_import) for the price list."""
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.views_import import (
@@ -45,20 +44,8 @@ PRODUCT_IMPORT_PAGES = ImportPages(
 )  # fmt: skip
 
 
-class ProductImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Spreadsheet"),
-        help_text=_(
-            "CSV (comma or semicolon separated, any encoding Excel writes) or Excel .xlsx, up to "
-            "10 MB. The first row names the columns, as in the template."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
-    )
-
-
 class ProductImportView(ImportUploadView):
     pages = PRODUCT_IMPORT_PAGES
-    form_class = ProductImportForm
 
     def upload(self, form):
         return product_import_upload(actor=self.request.user, upload=form.cleaned_data["file"])

@@ -67,3 +67,27 @@ def test_the_preview_page_follows_the_background_check(
         "2 rows: 2 new, 0 to update, 0 unchanged, 0 refused.", timeout=10_000
     )
     expect(page.get_by_test_id("import-progress")).to_have_count(0)
+
+
+def test_manager_imports_a_price_list(page, live_server, log_in, manager, tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_bytes(
+        b"Code;Name;Retail price;Wholesale price;On sale\n"
+        b"dap-50;DAP fertiliser 50 kg;4,200;3,950;Yes\n"
+        b"PANGA;Panga;350;320;\n"
+    )
+    log_in(manager)
+    page.goto(f"{live_server.url}{reverse('sales:product_list')}")
+    page.get_by_role("link", name="Import").click()
+    expect(page.get_by_role("heading", name="Import products")).to_be_visible()
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_test_id("import-counts")).to_have_text(
+        "2 rows: 2 new, 0 to update, 0 unchanged, 0 refused."
+    )
+    expect(page.get_by_test_id("import-rows")).to_contain_text("New product")
+
+    page.get_by_role("button", name="Import: write 2 rows").click()
+    expect(page.get_by_test_id("import-done")).to_contain_text("Imported: 2 new")
+    page.get_by_role("link", name="Open the product list").click()
+    expect(page.get_by_role("cell", name="DAP fertiliser 50 kg")).to_be_visible()
