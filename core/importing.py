@@ -186,11 +186,20 @@ class BulkImportResource(resources.ModelResource):
                 now = timezone.now()
                 for obj in objects:
                     obj.updated_at = now  # a bulk write does not run auto_now
-                # Only what the file may change.
-                bulk_update_rows(objects, [*self.attributes, "updated_at"])
+                # Only what the file changed in this batch: the rest is as read, under the lock.
+                bulk_update_rows(objects, [*self.changed(objects), "updated_at"])
                 self._after_write(objects, update=True)
             except Exception as error:
                 self.handle_import_error(result, error, raise_errors)
+
+    def changed(self, objects, names=None) -> list[str]:
+        """Which of `names` (by default what an unchanged row leaves as it was) the file
+        changes on any of `objects` (all read before the file)."""
+        return [
+            name
+            for name in (self.compared if names is None else names)
+            if any(getattr(obj, name) != obj._import_before[name] for obj in objects)
+        ]
 
     def _after_write(self, objects, *, update: bool) -> None:
         self.write_related(objects, update=update)

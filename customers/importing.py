@@ -108,6 +108,9 @@ OPENING_COLUMNS = (
     "Opening first visit",
     "Opening last visit",
 )
+OPENING_ATTRIBUTES = tuple(
+    attribute for column, attribute in TEMPLATE_COLUMNS if column in OPENING_COLUMNS
+)
 # What an update may change: never the money, the visit figures or anything else.
 IMPORTED_ATTRIBUTES = tuple(attribute for _column, attribute in TEMPLATE_COLUMNS)
 
@@ -325,6 +328,7 @@ class CustomerImportResource(BulkImportResource):
         self.walk_in = customer_group_default()  # a new customer's group unless the file says
         # What an unchanged row leaves as it was (the phone matched: equal by definition).
         self.compared = [name for name in self.attributes if name != "phone"]
+        self.opening_compared = [name for name in self.compared if name in OPENING_ATTRIBUTES]
         self.phones_seen: dict[str, int] = {}
         self.tax_pins_seen: dict[str, int] = {}
         self.known_clusters = {
@@ -531,12 +535,19 @@ class CustomerImportResource(BulkImportResource):
                 figures_move_customer(customer, before, sorted(memberships[customer.pk]))
         if not self.columns & set(OPENING_COLUMNS):
             return
-        ids = [customer.pk for customer in customers]
+        # As read under the lock, or as counted when created (visit_figures_without_sales).
+        after = {customer.pk: customer.first_visit_at for customer in customers}
         if update:
-            Customer.objects.filter(pk__in=ids).update(**visit_figures_from_sales())
-            after = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "first_visit_at"))
-        else:  # counted as they were created (visit_figures_without_sales)
-            after = {customer.pk: customer.first_visit_at for customer in customers}
+            ids = [  # only customers whose opening figures the file changes
+                customer.pk
+                for customer in customers
+                if self.changed([customer], self.opening_compared)
+            ]
+            if ids:
+                Customer.objects.filter(pk__in=ids).update(**visit_figures_from_sales())
+                after.update(
+                    Customer.objects.filter(pk__in=ids).values_list("pk", "first_visit_at")
+                )
         figures_move_first_visits(
             # Before: as read under the lock (the UPDATE above does not change the object).
             (sorted(memberships[c.pk]), c.first_visit_at if update else None, after[c.pk])

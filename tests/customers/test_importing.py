@@ -269,6 +269,42 @@ def test_a_loyverse_export_carries_its_visit_figures_over_as_opening_figures(man
     assert josephine.total_visits == 15
 
 
+def test_an_update_of_opening_figures_recounts_only_the_customers_it_changes(manager, cashier):
+    from django.core.management import call_command
+
+    header = "Customer name,Phone,City,First visit,Last visit,Total visits,Total spent"
+    first = sheet_of(
+        "Josephine,0712777888,Mwingi,2023-02-11,2024-09-30,14,25600",
+        "Festus,0722777999,Kyuso,2023-05-01,2024-01-31,3,900",
+        header=header,
+    )
+    assert run(first, manager).written
+    josephine = Customer.objects.get(phone="+254712777888")
+    festus = Customer.objects.get(phone="+254722777999")
+    sell(cashier=cashier, customer=josephine, total="100", payment_method="cash")
+    sell(cashier=cashier, customer=festus, total="50", payment_method="cash")
+
+    # Josephine's opening figures change (an earlier first visit); Festus only moves village.
+    second = sheet_of(
+        "Josephine,0712777888,Mwingi,2022-01-05,2024-09-30,20,30000",
+        "Festus,0722777999,Kitui,2023-05-01,2024-01-31,3,900",
+        header=header,
+    )
+    report = run(second, manager)
+    assert report.written and [row.action for row in report.rows] == ["update", "update"]
+    josephine.refresh_from_db()
+    festus.refresh_from_db()
+    assert (josephine.total_visits, josephine.total_spent) == (21, Decimal("30100.00"))
+    assert josephine.first_visit_at.year == 2022
+    assert (festus.village, festus.total_visits, festus.total_spent) == (
+        "Kitui",
+        4,
+        Decimal("950.00"),
+    )
+    call_command("rebuild_visit_figures", "--check")
+    call_command("rebuild_report_figures", "--check")
+
+
 @pytest.mark.parametrize(
     ("cells", "column", "message"),
     [
