@@ -1,9 +1,10 @@
 """What every django-tables2 table in the back office shares."""
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django_tables2.data import TableQuerysetData
+
+from core.pagination import is_nullable
 
 
 class StableOrderingQuerysetData(TableQuerysetData):
@@ -26,7 +27,7 @@ class StableOrderingQuerysetData(TableQuerysetData):
             if name in ("pk", "id"):
                 continue
             descending = key.startswith("-")
-            if self._is_nullable(name):
+            if is_nullable(self.data.model, name):
                 ref = F(name)
                 stable.append(ref.desc(nulls_last=True) if descending else ref.asc(nulls_last=True))
             else:
@@ -34,18 +35,11 @@ class StableOrderingQuerysetData(TableQuerysetData):
         stable.append("-pk" if keys[0].startswith("-") else "pk")
         self.data = self.data.order_by(*stable)
 
-    def _is_nullable(self, name: str) -> bool:
-        if "__" in name:
-            return True
-        try:
-            return self.data.model._meta.get_field(name).null
-        except FieldDoesNotExist:
-            return False
-
 
 class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "table table-hover table-sm align-middle mb-0"}
         # No total row count and no page numbers: counting a million rows on every page view
-        # is what makes back offices slow (see core.views.FilteredTableView).
-        template_name = "django_tables2/bootstrap5.html"
+        # is what makes back offices slow. First / Previous / Next / Last instead (keyset
+        # pages, core.pagination).
+        template_name = "core/table.html"

@@ -3,14 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, RedirectView
 from django_filters.views import FilterView
-from django_tables2 import LazyPaginator, RequestConfig, SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.rows import BoundRows
 
 from core.export import stream_resource_csv
+from core.pagination import keyset_page
 from core.tables import StableOrderingQuerysetData
 
 
@@ -72,18 +73,12 @@ class FilteredTableView(StaffPermissionRequiredMixin, SingleTableMixin, FilterVi
     def get_table(self, **kwargs):
         table = self.get_table_class()(data=self.get_table_data(), **self.get_table_kwargs())
         RequestConfig(self.request, paginate=False).configure(table)  # sorting from ?sort=
-        # LazyPaginator never counts the whole table: at a million rows COUNT(*) alone costs more
-        # than the page. The page shows Previous/Next instead of a total.
+        # A keyset page (core.pagination): never a COUNT(*) of the table, and a deep page costs
+        # what the first does.
         per_page = self._requested_int("per_page", self.default_per_page, self.max_per_page)
-        try:
-            table.paginate(
-                paginator_class=LazyPaginator,
-                per_page=per_page,
-                page=self._requested_int("page", 1, None),
-            )
-        except (EmptyPage, PageNotAnInteger):
-            # Past the last page (a stale link): the first page, not an error.
-            table.paginate(paginator_class=LazyPaginator, per_page=per_page, page=1)
+        page = keyset_page(table.data.data, per_page, self.request.GET)
+        page.object_list = BoundRows(page.object_list, table)
+        table.page = page
         return table
 
     def get_sorted_queryset(self):

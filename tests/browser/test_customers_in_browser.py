@@ -131,3 +131,30 @@ def test_cashier_is_refused_the_delete_and_the_exports(
         assert response.status == 403, path
         expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+def page_link(page, name: str, test_id: str):
+    """A table's page link by what it says ("Last", not the "Last Visit" column)."""
+    return page.get_by_role("link", name=name).and_(page.get_by_test_id(test_id))
+
+
+def test_pages_of_the_customer_table_follow_next_last_and_previous(
+    page, live_server, log_in, manager, make_customer
+):
+    for number in range(5):
+        make_customer(name=f"Customer {number}")
+    log_in(manager)
+    page.goto(f"{live_server.url}/customers/?per_page=2&sort=-name")
+    assert table_names(page) == ["Customer 4", "Customer 3"]
+    expect(page.get_by_test_id("previous-page")).to_have_count(0)
+    page_link(page, "Next", "next-page").click()
+    assert table_names(page) == ["Customer 2", "Customer 1"]
+    page_link(page, "Last", "last-page").click()
+    assert table_names(page) == ["Customer 1", "Customer 0"]
+    expect(page.get_by_test_id("next-page")).to_have_count(0)
+    page_link(page, "Previous", "previous-page").click()
+    assert table_names(page) == ["Customer 3", "Customer 2"]
+    page_link(page, "First", "first-page").click()
+    assert table_names(page) == ["Customer 4", "Customer 3"]
+    # The sort and page size stay on every link.
+    assert "sort=-name" in page.url and "per_page=2" in page.url

@@ -1,3 +1,5 @@
+import base64
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,6 +9,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerGroup
 from tests.factories import sell
+from tests.tables import next_page_url, table_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +19,15 @@ ADD_URL = reverse("customers:customer_add")
 
 def listed_names(response) -> list[str]:
     return [row.record.name for row in response.context["table"].paginated_rows]
+
+
+def cursor(payload) -> str:
+    """A page link's cursor as core.pagination writes it, for tampering with."""
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def table_of(response):
+    return response.context["table"].paginated_rows
 
 
 def valid_form(clusters, /, **overrides) -> dict:
@@ -199,11 +211,94 @@ class TestTable:
         for _ in range(7):
             make_customer(name="Same Name", village="Same")
         client.force_login(manager)
-        seen = []
-        for page in (1, 2, 3):
-            response = client.get(LIST_URL, {"sort": "-village", "per_page": 3, "page": page})
-            seen += [row.record.pk for row in response.context["table"].paginated_rows]
+        seen = [
+            row.pk
+            for page in table_pages(client, LIST_URL, {"sort": "-village", "per_page": 3})
+            for row in page
+        ]
         assert sorted(seen) == sorted(Customer.objects.values_list("pk", flat=True))
+
+    @pytest.mark.parametrize(
+        "sort",
+        ["name", "-name", "last_visit_at", "-last_visit_at", "total_spent", "-total_spent",
+         "village", "-last_cashier", "-clusters"],
+    )  # fmt: skip
+    def test_next_previous_and_last_walk_every_sort_in_order(
+        self, client, manager, make_customer, cashier, sort
+    ):
+        """Keyset pages (core.pagination): equal values, empty values (never bought, no
+        cashier) and both directions, three rows a page, against the whole table in one."""
+        for number in range(11):
+            customer = make_customer(name=f"Name {number % 4}", village=f"Village {number % 3}")
+            if number % 3:  # a third never bought: no last visit, no cashier
+                sell(
+                    cashier=cashier,
+                    customer=customer,
+                    total=str(10 + number % 5),
+                    payment_method="cash",
+                    sold_at=timezone.now() - timedelta(days=number % 4),
+                )
+        client.force_login(manager)
+        whole = [
+            row.record.pk for row in table_of(client.get(LIST_URL, {"sort": sort, "per_page": 100}))
+        ]
+        assert len(whole) == 11
+
+        pages = table_pages(client, LIST_URL, {"sort": sort, "per_page": 3})
+        assert [row.pk for page in pages for row in page] == whole
+
+        last = client.get(LIST_URL, {"sort": sort, "per_page": 3, "last": "1"})
+        backward = [row.record.pk for row in table_of(last)]
+        page = last.context["table"].page
+        assert not page.has_next and page.has_previous
+        while page.has_previous:
+            response = client.get(f"{LIST_URL}?{page.previous_query}")
+            page = response.context["table"].page
+            backward = [row.record.pk for row in table_of(response)] + backward
+        assert backward == whole
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"after": "not-a-cursor"},
+            {"before": cursor({"keys": "name,pk", "values": [1, 2, 3]})},
+            # A cursor made under another sort, read under this one.
+            {"sort": "-total_spent", "after": cursor({"keys": "name,pk", "values": ["A", 1]})},
+            # The right keys with values their fields cannot read.
+            {
+                "sort": "last_visit_at",
+                "after": cursor({"keys": "last_visit_at,pk", "values": ["yesterday", "x"]}),
+            },
+            {"sort": "name", "after": cursor({"keys": "name,pk", "values": ["A", [1]]})},
+        ],
+    )
+    def test_tampered_page_links_show_the_first_page(self, client, manager, make_customer, params):
+        for number in range(4):
+            make_customer(name=f"Name {number}")
+        client.force_login(manager)
+        response = client.get(LIST_URL, {**params, "per_page": 2})
+        assert response.status_code == 200
+        first = {name: value for name, value in params.items() if name == "sort"}
+        assert listed_names(response) == listed_names(
+            client.get(LIST_URL, {**first, "per_page": 2})
+        )
+        assert len(listed_names(response)) == 2
+
+    def test_a_deep_page_reads_from_its_cursor_without_offset_or_count(
+        self, client, manager, make_customer
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for number in range(6):
+            make_customer(name=f"Name {number}")
+        client.force_login(manager)
+        second = next_page_url(client, LIST_URL, {"per_page": 2})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(second)
+        assert listed_names(response) == ["Name 2", "Name 3"]
+        sql = [q["sql"].upper() for q in queries.captured_queries]
+        assert not any("OFFSET" in text or "COUNT(" in text for text in sql)
 
     def test_the_list_runs_the_same_number_of_queries_whatever_the_page_size(
         self, client, manager, make_customer, cashier, django_assert_num_queries
