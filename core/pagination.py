@@ -107,19 +107,21 @@ def _after(keys: list[SortKey], values: list) -> Q:
 
 
 def _segments_after(keys: list[SortKey], values: list) -> list[Q]:
-    """The rows after `values`, as conditions to read one after the other. The first key's
-    own range comes first and carries a bound the (column, id) index can start from
-    (`name >= 'Mwangi'`: an OR alone would make the database scan from the table's start);
-    rows without a first-key value, sorted to one end, come in a second read."""
+    """The rows after `values`, as conditions to read one after the other, each a range the
+    (column, id) index answers exactly: first the rows sharing the cursor's first-key value
+    (`name = 'Mwangi' AND id > 5120`), then those beyond it (`name > 'Mwangi'`), then, when
+    they sort last, the rows without a value. One condition with OR would make the database
+    walk every row sharing the value (thousands of customers who have spent 0); a row
+    comparison `(name, id) > (...)` is estimated from its first column alone, and the planner
+    then sorts every match."""
     lead, value = keys[0], values[0]
     rest = _after(keys[1:], values[1:])
     empty = Q(**{f"{lead.name}__isnull": True})
     if value is None:
         return [empty & rest, *([] if lead.nulls_last else [~empty])]
-    bound = Q(**{f"{lead.name}__{'lte' if lead.descending else 'gte'}": value})
+    same = Q(**{lead.name: value}) & rest
     beyond = Q(**{f"{lead.name}__{'lt' if lead.descending else 'gt'}": value})
-    within = bound & (beyond | (Q(**{lead.name: value}) & rest))
-    return [within, *([empty] if lead.nullable and lead.nulls_last else [])]
+    return [same, beyond, *([empty] if lead.nullable and lead.nulls_last else [])]
 
 
 def _reversed(queryset: QuerySet, keys: list[SortKey]) -> QuerySet:

@@ -377,8 +377,10 @@ class TestTable:
             counts[per_page] = len(queries)
         assert counts[10] == counts[100]
         # Session, user, permissions, the cashier and cluster dropdowns, the page of rows.
+        # A Next page reads the rows sharing the last row's value, then those beyond it
+        # (core.pagination): one read more than the first page, whatever its size.
         second = next_page_url(client, LIST_URL, {"per_page": 10, "cluster": clusters[0].pk})
-        with django_assert_num_queries(counts[10]):
+        with django_assert_num_queries(counts[10] + 1):
             client.get(second)
 
 
