@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import QuickSelect
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_search, customers_with_sale_since
 
@@ -28,6 +29,7 @@ class CustomerFilterSet(django_filters.FilterSet):
         label=_("Cluster"),
         field_name="clusters",
         queryset=Cluster.objects.all(),
+        widget=QuickSelect,
         empty_label=_("All clusters"),
     )
     group = django_filters.ModelChoiceFilter(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import QuickSelect
 from credit.models import CreditPayment, CreditPaymentMethod
 from credit.selectors import BUCKETS, ageing_by_customer
 from customers.models import Cluster, Customer, CustomerGroup
@@ -73,6 +74,7 @@ class CreditReportFilterSet(django_filters.FilterSet):
         label=_("Cluster"),
         field_name="clusters",
         queryset=Cluster.objects.all(),
+        widget=QuickSelect,
         empty_label=_("All clusters"),
     )
     group = django_filters.ModelChoiceFilter(
@@ -245,6 +247,7 @@ class ActivityCustomerFilterSet(django_filters.FilterSet):
         label=_("Cluster"),
         method="filter_nothing",
         queryset=Cluster.objects.all(),
+        widget=QuickSelect,
         empty_label=_("All clusters"),
     )
 

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import QuickSelect
 from customers.models import Cluster, Customer
 from customers.selectors import customer_search
 from sales.models import PaymentMethod, Product, Sale
@@ -108,6 +109,7 @@ class SaleFilterSet(django_filters.FilterSet):
         label=_("Cluster"),
         field_name="customer__clusters",
         queryset=Cluster.objects.all(),
+        widget=QuickSelect,
         empty_label=_("All clusters"),
     )
     status = django_filters.ChoiceFilter(
