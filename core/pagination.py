@@ -77,8 +77,18 @@ def sort_keys(queryset: QuerySet) -> list[SortKey]:
         if name == "pk":
             break  # nothing after the primary key changes the order
     if not keys or keys[-1].name != "pk":
-        keys.append(SortKey("pk", False, nulls_last=True, nullable=False))
+        # Ties break the way the sort runs: newest first shows the later-made row first.
+        descending = bool(keys) and keys[0].descending
+        keys.append(SortKey("pk", descending, nulls_last=True, nullable=False))
     return keys
+
+
+def stable_order(queryset: QuerySet) -> QuerySet:
+    """`queryset` in a total order that pages cleanly: its sort keys, empty values last both
+    ways (a customer who never bought has no Last Visit, and belongs at the end whichever way
+    it is sorted), then the primary key, so rows with equal values never skip or repeat from
+    one page to the next, and the (column, id) indexes serve the query."""
+    return queryset.order_by(*(_order_of(key) for key in sort_keys(queryset)))
 
 
 def _beyond(key: SortKey, value) -> Q:
@@ -199,8 +209,8 @@ def keyset_page(queryset: QuerySet, per_page: int, request_query: QueryDict) -> 
     """The page of `queryset` (ordered) that the request's after/before/last asks for; the
     first page when it asks for none, or for one this order cannot read (an old or tampered
     link). Reads per_page + 1 rows to know whether there is more, and never counts."""
-    keys = sort_keys(queryset)
-    ordered = queryset.order_by(*(_order_of(key) for key in keys))
+    ordered = stable_order(queryset)
+    keys = sort_keys(ordered)
     after, before = request_query.get(AFTER), request_query.get(BEFORE)
     wants_last = request_query.get(LAST) == "1"
     rows = None
