@@ -10,30 +10,25 @@ import multiprocessing
 import os
 import random
 import statistics
+import string
 import threading
 import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.test.utils import override_settings
 from django.utils import timezone
 
-from core.roles import CASHIER
-from customers.models import CustomerGroup
-from customers.services import customer_create
+from core.bench import require_postgresql, throwaway_database
+from core.bench_data import shop, till
 from sales.models import PaymentMethod
-from sales.services import product_create, sale_complete
+from sales.services import sale_complete
 
 LEVELS = (1, 4, 16)
 TARGET_CONCURRENCY = 16
 TARGET_P95_MS = 50.0
-PRODUCTS = 60
-# Generous enough that no credit sale in a run is refused: every timed call records a sale.
-CREDIT_LIMIT = Decimal("10000000")
 CASH_TENDERED = Decimal("1000000")
 QUANTITIES = [Decimal(q) for q in ("1", "1", "1", "2", "3", "0.5", "1.5", "12")]
 
@@ -79,79 +74,78 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "bench_till measures PostgreSQL, where the shop runs; this database is "
-                f"{connection.vendor}. Run it as `make bench`, or with "
-                "DATABASE_URL=postgres://postgres@127.0.0.1:5432/backoffice_bench."
-            )
+        require_postgresql("bench_till")
         if options["sales_per_level"] < max(LEVELS):
             raise CommandError(f"--sales-per-level must be at least {max(LEVELS)}.")
         if options["customers"] < 1 or options["warmup"] < 0 or options["processes"] < 1:
             raise CommandError(
                 "--customers and --processes must be at least 1, --warmup not negative."
             )
-
-        settings_dict = connection.settings_dict
-        original_name = settings_dict["NAME"]
-        bench_name = f"{original_name}_bench_tmp"
-        settings_dict["TEST"]["NAME"] = bench_name
-        self.stderr.write(f"Creating the throwaway database {bench_name}...")
-        try:
-            connection.creation.create_test_db(
-                verbosity=0, autoclobber=True, serialize=False, keepdb=False
+        with throwaway_database("bench_tmp", keep=False, log=self.stderr.write):
+            self.stderr.write(
+                f"Seeding {till.PRODUCTS} products and {options['customers']} customers..."
             )
-            # Query logging (DEBUG) would add to every timed call; production runs without it.
-            with override_settings(DEBUG=False):
-                results = self._run(options)
-        finally:
-            # Only ever drop the database this command created.
-            if connection.settings_dict["NAME"] == bench_name != original_name:
-                connection.creation.destroy_test_db(original_name, verbosity=0)
-                self.stderr.write(f"Dropped {bench_name}.")
-
-        self._report(results)
+            shop.reference_data(cluster_count=0)
+            till.seed_world(options["customers"], seed=options["seed"])
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT version()")
+                server = cursor.fetchone()[0]
+            load = TillLoad(
+                till.world(),
+                sales_per_level=options["sales_per_level"],
+                warmup=options["warmup"],
+                seed=options["seed"],
+                processes=options["processes"],
+                log=self.stderr.write,
+            )
+            results = {
+                "measured_at": timezone.now().isoformat(timespec="seconds"),
+                "server": server,
+                "cpu_count": os.cpu_count(),
+                "customers": options["customers"],
+                "products": till.PRODUCTS,
+                **load.run(),
+            }
+        report(results, self.stdout, self.style)
         if options["json"]:
             Path(options["json"]).write_text(json.dumps(results, indent=2) + "\n")
             self.stderr.write(f"Wrote {options['json']}.")
 
-    # --- seeding and running -----------------------------------------------------------------
 
-    def _run(self, options) -> dict:
-        self.stderr.write(f"Seeding {PRODUCTS} products and {options['customers']} customers...")
-        world = self._seed(options["customers"], max(LEVELS), random.Random(options["seed"]))
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version()")
-            server = cursor.fetchone()[0]
+class TillLoad:
+    """Cashiers completing sales as fast as they can at each level of concurrency, each a
+    thread with its own connection, spread over worker processes as the web server runs them;
+    every `sale_complete` call timed. `world` is core.bench_data.till.world()."""
+
+    def __init__(self, world: dict, *, sales_per_level, warmup, seed, processes, log):
+        if len(world["cashiers"]) < max(LEVELS):
+            raise CommandError(f"The till needs {max(LEVELS)} cashiers.")
+        self.world = world
+        self.sales_per_level = sales_per_level
+        self.warmup = warmup
+        self.seed = seed
+        self.processes = processes
+        self.log = log
+        # M-Pesa codes are unique for ever: this run's start with its own three characters, so
+        # a database kept from an earlier run (bench --reuse-database) takes them too.
+        alphabet = string.ascii_uppercase
+        self.code_prefix = "".join(random.SystemRandom().choice(alphabet) for _ in range(3))
+
+    def run(self) -> dict:
         connection.close()
-
         levels = []
         for level in LEVELS:
-            self.stderr.write(f"{level} cashier(s): {options['sales_per_level']} sales...")
-            levels.append(
-                self._level(
-                    level,
-                    total=options["sales_per_level"],
-                    warmup=options["warmup"],
-                    world=world,
-                    seed=options["seed"],
-                    processes=options["processes"],
-                )
-            )
+            self.log(f"{level} cashier(s): {self.sales_per_level} sales...")
+            levels.append(self._level(level))
         base = levels[0]
         for row in levels:
             row["median_ratio"] = round(row["median_ms"] / base["median_ms"], 2)
             row["p95_ratio"] = round(row["p95_ms"] / base["p95_ms"], 2)
         at_target = next(row for row in levels if row["concurrency"] == TARGET_CONCURRENCY)
         return {
-            "measured_at": timezone.now().isoformat(timespec="seconds"),
-            "server": server,
-            "cpu_count": os.cpu_count(),
-            "processes": options["processes"],
-            "sales_per_level": options["sales_per_level"],
-            "customers": options["customers"],
-            "products": PRODUCTS,
-            "warmup_per_cashier": options["warmup"],
+            "processes": self.processes,
+            "sales_per_level": self.sales_per_level,
+            "warmup_per_cashier": self.warmup,
             "levels": levels,
             "target": {
                 "concurrency": TARGET_CONCURRENCY,
@@ -161,44 +155,10 @@ class Command(BaseCommand):
             },
         }
 
-    def _seed(self, customer_count: int, cashier_count: int, rng: random.Random) -> dict:
-        manager = User.objects.create_user("bench-manager", password=None)
-        cashier_role = Group.objects.filter(name=CASHIER).first()
-        cashiers = []
-        for number in range(cashier_count):
-            user = User.objects.create_user(f"bench-cashier-{number:02d}", password=None)
-            if cashier_role is not None:
-                user.groups.add(cashier_role)
-            cashiers.append(user)
-        products = []
-        for number in range(PRODUCTS):
-            retail = Decimal(rng.randrange(2000, 500000)) / 100
-            product = product_create(
-                actor=manager,
-                name=f"Bench product {number}",
-                code=f"BENCH{number:04d}",
-                retail_price=retail,
-                wholesale_price=(retail * Decimal("0.9")).quantize(Decimal("0.01")),
-            )
-            products.append(product.pk)
-        wholesale = CustomerGroup.objects.filter(slug="wholesale").first()
-        customers = []
-        for number in range(customer_count):
-            on_credit = number % 3 == 0
-            customer = customer_create(
-                actor=manager,
-                name=f"Bench customer {number}",
-                phone=f"+2547{10000000 + number:08d}",
-                village="Mwingi",
-                group=wholesale if wholesale is not None and number % 10 == 0 else None,
-                credit_limit=CREDIT_LIMIT if on_credit else Decimal("0"),
-            )
-            customers.append((customer.pk, on_credit))
-        return {"cashiers": cashiers, "products": products, "customers": customers}
-
-    def _sale(self, rng: random.Random, world: dict, cashier, mpesa_code) -> dict:
+    def _sale(self, rng: random.Random, cashier, mpesa_code) -> dict:
         """One till form: 1-4 lines; 60% to a customer (30% of those with credit on credit),
         otherwise a walk-in; cash or M-Pesa."""
+        world = self.world
         lines = [
             (product, rng.choice(QUANTITIES))
             for product in rng.sample(world["products"], rng.randint(1, 4))
@@ -220,11 +180,12 @@ class Command(BaseCommand):
             "till_token": uuid.uuid4(),
         }
 
-    def _level(self, level, *, total, warmup, world, seed, processes) -> dict:
+    def _level(self, level) -> dict:
+        total, processes = self.sales_per_level, self.processes
         counts = [total // level + (1 if index < total % level else 0) for index in range(level)]
         # Cashier i runs in worker process i % processes, as a server spreads its requests.
         groups = [list(range(first, level, processes)) for first in range(min(processes, level))]
-        run = {"level": level, "counts": counts, "warmup": warmup, "world": world, "seed": seed}
+        run = {"level": level, "counts": counts}
         if len(groups) == 1:
             outcomes = [self._cashiers(groups[0], threading.Barrier(level), run)]
         else:
@@ -269,27 +230,29 @@ class Command(BaseCommand):
 
     def _cashiers(self, indices, barrier, run) -> dict:
         """Cashiers `indices`, each a thread with its own connection, selling back to back."""
-        level, world = run["level"], run["world"]
+        level = run["level"]
         stop = threading.Event()
         samples: list[float] = []
         spans: list[tuple[float, float]] = []
         errors: list[str] = []
 
         def cashier(index):
-            rng = random.Random(f"{run['seed']}-{level}-{index}")
-            user = world["cashiers"][index]
+            rng = random.Random(f"{self.seed}-{level}-{index}")
+            user = self.world["cashiers"][index]
             numbers = itertools.count(1)
-            # Ten characters, unique across cashiers, levels and worker processes.
-            mpesa_code = lambda: f"{level:02d}{index:02d}{next(numbers):06d}"  # noqa: E731
+            # Ten characters, unique across runs, levels, cashiers and worker processes: the
+            # run's prefix, the cashier's place among all levels' cashiers (0-20), a number.
+            place = sum(lower for lower in LEVELS if lower < level) + index
+            mpesa_code = lambda: f"{self.code_prefix}{place:02d}{next(numbers):05d}"  # noqa: E731
             try:
-                for _ in range(run["warmup"]):
-                    sale_complete(**self._sale(rng, world, user, mpesa_code))
+                for _ in range(self.warmup):
+                    sale_complete(**self._sale(rng, user, mpesa_code))
                 barrier.wait()
                 started = time.perf_counter()
                 for _ in range(run["counts"][index]):
                     if stop.is_set():
                         return
-                    form = self._sale(rng, world, user, mpesa_code)
+                    form = self._sale(rng, user, mpesa_code)
                     before = time.perf_counter()
                     sale_complete(**form)
                     samples.append((time.perf_counter() - before) * 1000)
@@ -320,36 +283,37 @@ class Command(BaseCommand):
                 thread.join()
         return {"samples": samples, "spans": spans, "errors": errors}
 
-    # --- report ------------------------------------------------------------------------------
 
-    def _report(self, results: dict) -> None:
-        out = self.stdout
-        out.write("")
+# --- report ------------------------------------------------------------------------------------
+
+
+def report(results: dict, out, style) -> None:
+    out.write("")
+    out.write(
+        "Till: sale-commit latency (one sale_complete call = one transaction), "
+        f"{results['sales_per_level']} sales per level, {results['customers']} customers, "
+        f"{results['cpu_count']} CPUs, cashiers spread over up to {results['processes']} "
+        "worker processes"
+    )
+    out.write(results["server"].split(" on ")[0])
+    header = (
+        f"{'cashiers':>8}  {'sales':>5}  {'median ms':>9}  {'p95 ms':>7}  {'p99 ms':>7}  "
+        f"{'sales/s':>7}  {'median x1':>9}  {'p95 x1':>6}"
+    )
+    out.write(header)
+    out.write("-" * len(header))
+    for row in results["levels"]:
         out.write(
-            "Till: sale-commit latency (one sale_complete call = one transaction), "
-            f"{results['sales_per_level']} sales per level, {results['customers']} customers, "
-            f"{results['cpu_count']} CPUs, cashiers spread over up to {results['processes']} "
-            "worker processes"
+            f"{row['concurrency']:>8}  {row['sales']:>5}  {row['median_ms']:>9.2f}  "
+            f"{row['p95_ms']:>7.2f}  {row['p99_ms']:>7.2f}  {row['sales_per_s']:>7.1f}  "
+            f"{row['median_ratio']:>9.2f}  {row['p95_ratio']:>6.2f}"
         )
-        out.write(results["server"].split(" on ")[0])
-        header = (
-            f"{'cashiers':>8}  {'sales':>5}  {'median ms':>9}  {'p95 ms':>7}  {'p99 ms':>7}  "
-            f"{'sales/s':>7}  {'median x1':>9}  {'p95 x1':>6}"
+    target = results["target"]
+    verdict = "met" if target["met"] else "NOT met"
+    paint = style.SUCCESS if target["met"] else style.ERROR
+    out.write(
+        paint(
+            f"target p95 <= {target['p95_ms']:g} ms at {target['concurrency']}: {verdict} "
+            f"(p95 {target['measured_p95_ms']:.2f} ms)"
         )
-        out.write(header)
-        out.write("-" * len(header))
-        for row in results["levels"]:
-            out.write(
-                f"{row['concurrency']:>8}  {row['sales']:>5}  {row['median_ms']:>9.2f}  "
-                f"{row['p95_ms']:>7.2f}  {row['p99_ms']:>7.2f}  {row['sales_per_s']:>7.1f}  "
-                f"{row['median_ratio']:>9.2f}  {row['p95_ratio']:>6.2f}"
-            )
-        target = results["target"]
-        verdict = "met" if target["met"] else "NOT met"
-        style = self.style.SUCCESS if target["met"] else self.style.ERROR
-        out.write(
-            style(
-                f"target p95 <= {target['p95_ms']:g} ms at {target['concurrency']}: {verdict} "
-                f"(p95 {target['measured_p95_ms']:.2f} ms)"
-            )
-        )
+    )
