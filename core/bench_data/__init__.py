@@ -103,19 +103,30 @@ def write(sizes: Sizes, *, seed: int, log) -> dict:
     step("dropping the big tables' secondary indexes and foreign keys", structures.drop)
     credit.create_staging()
     book = _start_credit_book(sizes, seed, log)
-    bulk.prepare_session()
-    step(
-        f"{sizes.customers:,} customers", shop.customers, sizes.customers, sizes.villages, sql_seed
-    )
-    step("their clusters", shop.cluster_members, sizes.clusters, sql_seed)
-    step(
-        f"up to {sizes.sales:,} cash and M-Pesa sales (drafts)",
-        shop.cash_sale_drafts,
-        sizes.customers,
-        sizes.sales,
-        sql_seed,
-    )
-    step("waiting for the credit book", _finish, book)
+    try:
+        bulk.prepare_session()
+        step(
+            f"{sizes.customers:,} customers",
+            shop.customers,
+            sizes.customers,
+            sizes.villages,
+            sql_seed,
+        )
+        step("their clusters", shop.cluster_members, sizes.clusters, sql_seed)
+        step(
+            f"up to {sizes.sales:,} cash and M-Pesa sales (drafts)",
+            shop.cash_sale_drafts,
+            sizes.customers,
+            sizes.sales,
+            sql_seed,
+        )
+        step("waiting for the credit book", _finish, book)
+    finally:
+        # Failed or interrupted here: stop the book too, so its connection lets the throwaway
+        # database be dropped.
+        if book is not None and book.is_alive():
+            book.terminate()
+            book.join()
     label = "numbering every sale in time order, with the shop's sale lines"
     step(label, shop.number_sales, sizes.sales)
     step("placing the credit book", credit.place)
