@@ -50,7 +50,8 @@ BENCH_DB := $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice
 
 ## Everything measured on one data set on PostgreSQL, in a throwaway database dropped after: at
 ## --scale 1 (the default) 1,000,000 customers, 10,000,000 sales and 100,000 customers on credit
-## with 1,600,000 ledger entries (seeded in under 10 minutes; the whole run about 15). Times the
+## with 1,600,000 ledger entries (seeded and checked in 9 minutes here; measuring takes 10 more
+## with --repeat 5 --export-repeat 1, most of it the CSV export of a million rows). Times the
 ## customer list (test client and HTTP) beside Django admin's changelist, the exports beside stock
 ## django-import-export, the credit report, the other reports and the till; writes
 ## bench/results.json and bench/results.md. The import has its own target (bench-import).
