@@ -18,6 +18,19 @@ tax_pin_validator = RegexValidator(
 )
 
 
+# Two rules of a customer row as functions of its columns, so that a read of plain values (the
+# customer export, customers.resources) applies them exactly as the model does.
+
+
+def location_is_set(latitude, longitude) -> bool:
+    return latitude is not None and longitude is not None
+
+
+def available_credit(credit_limit, credit_balance):
+    """What the customer may still take on credit: the limit less the balance, never below 0."""
+    return max(credit_limit - credit_balance, 0)
+
+
 class Cluster(models.Model):
     """A grouping of customers the shop chooses (a farmers' group, a route, a cooperative)."""
 
@@ -193,7 +206,7 @@ class Customer(models.Model):
 
     @property
     def has_location(self) -> bool:
-        return self.latitude is not None and self.longitude is not None
+        return location_is_set(self.latitude, self.longitude)
 
     @property
     def missing_details(self) -> list[str]:
@@ -209,7 +222,7 @@ class Customer(models.Model):
 
     @property
     def available_credit(self):
-        return max(self.credit_limit - self.credit_balance, 0)
+        return available_credit(self.credit_limit, self.credit_balance)
 
 
 class CustomerImport(ImportRecord):

@@ -1,11 +1,34 @@
-"""django-import-export resources: the one definition of each export's columns."""
+"""django-import-export resources: the one definition of each export's columns.
 
+Each column is read two ways (core.export): from a model instance, by its dehydrate method or
+attribute (django-import-export's own export(), and any resource without declared values); and,
+for the streamed CSV downloads, from the database `values` it declares through its `format`.
+The dehydrate methods are the reference: tests/customers/test_export_values.py holds the values
+path to the same bytes.
+"""
+
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import resources
 
+from core.export import (
+    LocalMinuteField,
+    RelatedNamesField,
+    ValuesField,
+    YesNoField,
+    neutralise_formula,
+)
 from core.money import to_money
-from customers.models import Customer
+from core.phones import e164_of_stored
+from customers.models import Customer, available_credit, location_is_set
+
+CASHIER_NAME_VALUES = (
+    "last_cashier__first_name",
+    "last_cashier__last_name",
+    "last_cashier__username",
+)
 
 
 def _local(value):
@@ -16,23 +39,74 @@ def _yes_no(value: bool) -> str:
     return str(_("Yes")) if value else str(_("No"))
 
 
+def stored_phone():
+    """The phone column as stored (E.164 text): a PhoneNumber parsed per row would cost more
+    than the rest of the row."""
+    return Cast("phone", output_field=CharField())
+
+
+def phone_cell(stored) -> str:
+    """The phone in E.164, neutralised: a stored E.164 number comes back as it is, a plain
+    number no spreadsheet runs, so only anything else needs neutralise_formula (and its two
+    regular expressions)."""
+    text = e164_of_stored(stored)
+    return text if text is stored else neutralise_formula(text)
+
+
+def cashier_name(first_name, last_name, username) -> str:
+    """User.get_full_name(), else the username; "" for no cashier (no username)."""
+    if username is None:
+        return ""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def available_credit_text(credit_limit, credit_balance) -> str:
+    # "0.00", not "0", when nothing is left.
+    return str(to_money(available_credit(credit_limit, credit_balance)))
+
+
 class CustomerTableResource(resources.ModelResource):
     """The customer table's columns, in its order (Export to CSV)."""
 
-    name = fields.Field(attribute="name", column_name=_("Name"))
-    phone = fields.Field(column_name=_("Phone"))
-    last_cashier = fields.Field(column_name=_("Last Cashier Name"))
-    clusters = fields.Field(column_name=_("Clusters"))
-    village = fields.Field(attribute="village", column_name=_("Village"))
-    send_sms = fields.Field(column_name=_("Send SMS"))
-    has_location = fields.Field(column_name=_("Has Location Data"))
-    first_visit_at = fields.Field(column_name=_("First Visit"))
-    last_visit_at = fields.Field(column_name=_("Last Visit"))
-    total_visits = fields.Field(attribute="total_visits", column_name=_("Total Visits"))
-    total_spent = fields.Field(attribute="total_spent", column_name=_("Total Spent"))
-    credit_balance = fields.Field(attribute="credit_balance", column_name=_("Credit Balance"))
-    credit_limit = fields.Field(attribute="credit_limit", column_name=_("Credit Limit"))
-    available_credit = fields.Field(column_name=_("Available Credit"))
+    name = ValuesField(attribute="name", column_name=_("Name"))
+    phone = ValuesField(
+        column_name=_("Phone"), values=[stored_phone()], format=phone_cell, formula_safe=True
+    )
+    last_cashier = ValuesField(
+        column_name=_("Last Cashier Name"), values=CASHIER_NAME_VALUES, format=cashier_name
+    )
+    clusters = RelatedNamesField(
+        Customer.clusters, name_field="name", separator=", ", column_name=_("Clusters")
+    )
+    village = ValuesField(attribute="village", column_name=_("Village"))
+    send_sms = YesNoField(column_name=_("Send SMS"), values=["send_sms"])
+    # Only whether each is set matters: as text, not a Decimal apiece.
+    has_location = YesNoField(
+        column_name=_("Has Location Data"),
+        values=[Cast("latitude", CharField()), Cast("longitude", CharField())],
+        test=location_is_set,
+    )
+    first_visit_at = LocalMinuteField("first_visit_at", column_name=_("First Visit"))
+    last_visit_at = LocalMinuteField("last_visit_at", column_name=_("Last Visit"))
+    # Numbers, written as str() writes them ("1500.00"): never a formula.
+    total_visits = ValuesField(
+        attribute="total_visits", column_name=_("Total Visits"), formula_safe=True
+    )
+    total_spent = ValuesField(
+        attribute="total_spent", column_name=_("Total Spent"), formula_safe=True
+    )
+    credit_balance = ValuesField(
+        attribute="credit_balance", column_name=_("Credit Balance"), formula_safe=True
+    )
+    credit_limit = ValuesField(
+        attribute="credit_limit", column_name=_("Credit Limit"), formula_safe=True
+    )
+    available_credit = ValuesField(
+        column_name=_("Available Credit"),
+        values=["credit_limit", "credit_balance"],
+        format=available_credit_text,
+        formula_safe=True,
+    )
 
     class Meta:
         model = Customer
@@ -84,8 +158,10 @@ class CustomerTableResource(resources.ModelResource):
 class CustomerSmsUploadResource(resources.ModelResource):
     """Phone in E.164 (as bulk-SMS gateways such as Africa's Talking require), then name."""
 
-    phone = fields.Field(column_name=_("Phone"))
-    name = fields.Field(attribute="name", column_name=_("Name"))
+    phone = ValuesField(
+        column_name=_("Phone"), values=[stored_phone()], format=phone_cell, formula_safe=True
+    )
+    name = ValuesField(attribute="name", column_name=_("Name"))
 
     class Meta:
         model = Customer
