@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import bench-exports clean
+.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -79,11 +79,6 @@ bench-reports: install
 ## Options: make bench-import BENCH_IMPORT_ARGS="--rows 20000 --json import.json"
 bench-import: install
 	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_import $(BENCH_IMPORT_ARGS)
-
-## The customer CSV exports at 1,000,000 customers: rows a second, first row, memory (about 5 minutes).
-## Options: make bench-exports BENCH_EXPORTS_ARGS="--customers 100000 --json exports.json"
-bench-exports: install
-	DATABASE_URL=$(BENCH_DB) $(PY) manage.py bench_exports $(BENCH_EXPORTS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var

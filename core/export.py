@@ -7,7 +7,7 @@ Two ways to read the rows, the same bytes out:
 - the values path, for resources whose every column is a `ValuesField`: plain database values
   (one `values_list` query, streamed) turned into cells column by column. Model instances,
   prefetches and a Python call per cell are what held the customer export to about 17,000 rows
-  a second; this path is measured by `manage.py bench_exports`.
+  a second; this path is measured by `manage.py bench`.
 - the instance path, for any other resource: each model instance (or row object) through the
   resource's dehydrate methods, as django-import-export's own export() does.
 """
