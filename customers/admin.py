@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
@@ -70,3 +72,17 @@ class CustomerAdmin(ExportMixin, SimpleHistoryAdmin):
     @admin.display(description=_("Has location"), boolean=True)
     def has_location(self, obj):
         return obj.has_location
+
+
+class StaffUserAdmin(UserAdmin):
+    """Django's own user admin, which also keeps the customers' stored last-cashier names in
+    step when a member of staff's name changes (Customer.last_cashier_name)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"username", "first_name", "last_name"} & set(form.changed_data):
+            services.last_cashier_name_refresh(cashier=obj)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), StaffUserAdmin)

@@ -24,12 +24,6 @@ from core.money import to_money
 from core.phones import e164_of_stored
 from customers.models import Customer, available_credit, location_is_set
 
-CASHIER_NAME_VALUES = (
-    "last_cashier__first_name",
-    "last_cashier__last_name",
-    "last_cashier__username",
-)
-
 
 def _local(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -53,13 +47,6 @@ def phone_cell(stored) -> str:
     return text if text is stored else neutralise_formula(text)
 
 
-def cashier_name(first_name, last_name, username) -> str:
-    """User.get_full_name(), else the username; "" for no cashier (no username)."""
-    if username is None:
-        return ""
-    return f"{first_name} {last_name}".strip() or username
-
-
 def available_credit_text(credit_limit, credit_balance) -> str:
     # "0.00", not "0", when nothing is left.
     return str(to_money(available_credit(credit_limit, credit_balance)))
@@ -72,9 +59,7 @@ class CustomerTableResource(resources.ModelResource):
     phone = ValuesField(
         column_name=_("Phone"), values=[stored_phone()], format=phone_cell, formula_safe=True
     )
-    last_cashier = ValuesField(
-        column_name=_("Last Cashier Name"), values=CASHIER_NAME_VALUES, format=cashier_name
-    )
+    last_cashier = ValuesField(attribute="last_cashier_name", column_name=_("Last Cashier Name"))
     clusters = RelatedNamesField(
         Customer.clusters, name_field="name", separator=", ", column_name=_("Clusters")
     )
@@ -133,10 +118,6 @@ class CustomerTableResource(resources.ModelResource):
 
     def dehydrate_available_credit(self, customer):
         return to_money(customer.available_credit)  # "0.00", not "0", when nothing is left
-
-    def dehydrate_last_cashier(self, customer):
-        cashier = customer.last_cashier
-        return (cashier.get_full_name() or cashier.get_username()) if cashier else ""
 
     def dehydrate_clusters(self, customer):
         # .all() reads the prefetched clusters: no query per row.

@@ -12,7 +12,7 @@ from sales.models import Sale, SaleLine
 
 def customer_list_queryset() -> QuerySet[Customer]:
     """Everything the customer table shows, in a fixed number of queries whatever the page size."""
-    return Customer.objects.select_related("last_cashier", "group").prefetch_related("clusters")
+    return Customer.objects.select_related("group").prefetch_related("clusters")
 
 
 class CustomerSearchText(Func):

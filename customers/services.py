@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.money import to_money
+from core.staff import staff_name
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_group_default
 from sales.figures import figures_forget_cluster, figures_forget_customer, figures_move_customer
@@ -38,6 +39,14 @@ PERSONAL_FIELDS_BLANKED_ON_DELETE = {
     "longitude": None,
     "notes": "",
 }
+
+
+def last_cashier_name_refresh(*, cashier: AbstractBaseUser) -> int:
+    """After a member of staff's name changed: the customers they served last show (and sort
+    by) the new name. Returns how many customers changed."""
+    return Customer.objects.filter(last_cashier=cashier).update(
+        last_cashier_name=staff_name(cashier)
+    )
 
 
 def customer_lock(customer_id: int) -> Customer:

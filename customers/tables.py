@@ -1,13 +1,16 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from core.staff import staff_name
 from core.tables import BaseTable
 from customers.models import Customer
 
 
 class CashierColumn(tables.Column):
+    """A member of staff (a user) by name: the sales' cashier, who took a payment."""
+
     def render(self, value):
-        return value.get_full_name() or value.get_username()
+        return staff_name(value)
 
 
 class CustomerTable(BaseTable):
@@ -15,10 +18,8 @@ class CustomerTable(BaseTable):
 
     name = tables.Column(verbose_name=_("Name"), linkify=True)
     phone = tables.Column(verbose_name=_("Phone"))
-    last_cashier = CashierColumn(
-        verbose_name=_("Last Cashier Name"),
-        order_by=("last_cashier__first_name", "last_cashier__last_name"),
-    )
+    # Stored with the cashier (Customer.last_cashier_name): sorted from an index.
+    last_cashier = tables.Column(verbose_name=_("Last Cashier Name"), accessor="last_cashier_name")
     clusters = tables.ManyToManyColumn(
         verbose_name=_("Clusters"), orderable=False, transform=lambda cluster: cluster.name
     )

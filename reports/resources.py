@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from core.staff import staff_name
 from credit.models import CreditPayment
 from credit.selectors import Ageing
 from customers.models import Customer
@@ -143,8 +144,7 @@ class CreditPaymentResource(resources.ModelResource):
         return _money(payment.balance_after)
 
     def dehydrate_received_by(self, payment):
-        user = payment.received_by
-        return user.get_full_name() or user.get_username()
+        return staff_name(payment.received_by)
 
 
 class CreditSmsReminderResource(resources.ModelResource):

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.staff import staff_name
 from core.widgets import QuickSelect
 from customers.models import Cluster, Customer
 from customers.selectors import customer_search
@@ -51,7 +52,7 @@ SALE_STATUS_CHOICES = [("completed", _("Completed")), ("voided", _("Voided"))]
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        return obj.get_full_name() or obj.get_username()
+        return staff_name(obj)
 
 
 class StaffChoiceFilter(django_filters.ModelChoiceFilter):

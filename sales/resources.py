@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from core.staff import staff_name
 from sales.models import Sale
 
 # --- sales --------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ class SaleTableResource(resources.ModelResource):
         return sale.customer.name if sale.customer else gettext("Walk-in")
 
     def dehydrate_cashier(self, sale):
-        return sale.cashier.get_full_name() or sale.cashier.get_username()
+        return staff_name(sale.cashier)
 
     def dehydrate_payment_method(self, sale):
         return sale.get_payment_method_display()

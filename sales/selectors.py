@@ -31,6 +31,7 @@ from django.utils.translation import gettext
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO
 from core.roles import ROLES
+from core.staff import staff_name_expression
 from credit.models import CreditEntry, CreditEntryKind
 from customers.models import Customer
 from sales.models import Invoice, Product, Sale
@@ -41,6 +42,7 @@ VISIT_FIGURES = (
     "total_visits",
     "total_spent",
     "last_cashier_id",
+    "last_cashier_name",
 )
 TILL_SEARCH_LIMIT = 8
 
@@ -98,6 +100,7 @@ def visit_figures_from_sales() -> dict:
             output_field=money,
         ),
         "last_cashier_id": Subquery(latest.values("cashier_id")[:1]),
+        "last_cashier_name": Subquery(latest.values_list(staff_name_expression("cashier__"))[:1]),
     }
 
 

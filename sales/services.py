@@ -17,6 +17,7 @@ from core.mpesa import (
 )
 from core.once import record_once
 from core.sequences import INVOICE_SEQUENCE, sequence_next
+from core.staff import staff_name
 from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
 from customers.services import customer_lock
@@ -320,6 +321,7 @@ def _count_visit(customer: Customer, sale: Sale) -> None:
     if customer.last_visit_at is None or sale.sold_at >= customer.last_visit_at:
         customer.last_visit_at = sale.sold_at
         customer.last_cashier_id = sale.cashier_id
+        customer.last_cashier_name = staff_name(sale.cashier)
     customer.total_visits += 1
     customer.total_spent += sale.total
     # A queryset update, not save(): visit figures move with every sale and are not part of the
@@ -328,6 +330,7 @@ def _count_visit(customer: Customer, sale: Sale) -> None:
         first_visit_at=customer.first_visit_at,
         last_visit_at=customer.last_visit_at,
         last_cashier_id=customer.last_cashier_id,
+        last_cashier_name=customer.last_cashier_name,
         total_visits=customer.total_visits,
         total_spent=customer.total_spent,
     )

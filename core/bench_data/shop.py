@@ -57,6 +57,7 @@ PAYMENTS = quote(Payment._meta.db_table)
 ENTRIES = quote(CreditEntry._meta.db_table)
 CREDIT_PAYMENTS = quote(CreditPayment._meta.db_table)
 TOTALS = quote(CustomerSalesTotal._meta.db_table)
+USERS = quote(User._meta.db_table)
 SUMMARY = quote(SalesSummary._meta.db_table)
 BANDS = quote(RevenueBand._meta.db_table)
 # Sales before they are numbered: the shop's, then the credit book's (see credit.py).
@@ -315,6 +316,10 @@ def figures(credit_accounts: str, log) -> None:
             SET first_visit_at = v.first_at, last_visit_at = v.last_at,
                 total_visits = coalesce(v.visits, 0), total_spent = coalesce(v.revenue, 0),
                 last_cashier_id = s.cashier_id,
+                -- core.staff.staff_name_expression, as the till stores it
+                last_cashier_name = coalesce(
+                    nullif(trim(u.first_name || ' ' || u.last_name), ''), u.username
+                ),
                 group_id = coalesce(a.group_id, c.group_id),
                 credit_limit = coalesce(a.credit_limit, 0),
                 credit_balance = coalesce(a.balance, 0)
@@ -326,6 +331,7 @@ def figures(credit_accounts: str, log) -> None:
             ) AS v
             FULL JOIN {credit_accounts} AS a ON a.customer_id = v.customer_id
             LEFT JOIN {SALES} AS s ON s.id = v.last_id
+            LEFT JOIN {USERS} AS u ON u.id = s.cashier_id
             WHERE c.id = coalesce(v.customer_id, a.customer_id)
             """,
         ),

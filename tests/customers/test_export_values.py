@@ -16,6 +16,7 @@ from phonenumber_field.phonenumber import to_python
 
 from core import export
 from core.phones import e164_of_stored
+from core.staff import staff_name
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.resources import CustomerSmsUploadResource, CustomerTableResource, _local
 from customers.selectors import customer_list_queryset
@@ -151,6 +152,7 @@ def tricky_customers(make_customer, clusters):
             "total_spent": Decimal(figures[1]),
             "credit_balance": Decimal(["0", "300", "999.99", "250.50"][number % 4]),
             "last_cashier": cashier,
+            "last_cashier_name": staff_name(cashier) if cashier else None,
         }
         if visits:
             update["first_visit_at"] = datetime(visits[0], 1, 31, 23, 59, 30, tzinfo=nairobi)

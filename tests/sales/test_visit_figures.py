@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.staff import staff_name
 from credit.models import CreditEntry
 from credit.services import CreditLimitExceeded
 from customers.models import Customer
@@ -16,7 +17,14 @@ from tests.factories import make_product, sell
 
 pytestmark = pytest.mark.django_db
 
-VISIT_FIELDS = ("first_visit_at", "last_visit_at", "total_visits", "total_spent", "last_cashier_id")
+VISIT_FIELDS = (
+    "first_visit_at",
+    "last_visit_at",
+    "total_visits",
+    "total_spent",
+    "last_cashier_id",
+    "last_cashier_name",
+)
 
 
 def figures(customer):
@@ -34,6 +42,7 @@ def test_a_sale_updates_the_visit_figures_in_the_same_call(make_customer, cashie
         "total_visits": 1,
         "total_spent": Decimal("100.10"),
         "last_cashier_id": cashier.pk,
+        "last_cashier_name": staff_name(cashier),
     }
 
 
@@ -59,12 +68,18 @@ def test_stored_figures_and_the_rebuild_agree(make_customer, cashier, manager):
     sell(cashier=cashier, customer=None, total="10", payment_method="cash")
     stored = {c.pk: figures(c) for c in (alice, bob, never)}
     assert stored[alice.pk]["last_cashier_id"] == cashier.pk
+    assert stored[bob.pk]["last_cashier_name"] == staff_name(manager)
     assert stored[alice.pk]["first_visit_at"] == now - timedelta(days=40)
     assert stored[never.pk]["total_visits"] == 0 and stored[never.pk]["last_visit_at"] is None
 
     assert customers_with_stale_visit_figures() == []
     Customer.objects.update(
-        total_visits=0, total_spent=0, last_visit_at=None, first_visit_at=None, last_cashier=None
+        total_visits=0,
+        total_spent=0,
+        last_visit_at=None,
+        first_visit_at=None,
+        last_cashier=None,
+        last_cashier_name=None,
     )
     assert len(customers_with_stale_visit_figures()) == 2
     call_command("rebuild_visit_figures")

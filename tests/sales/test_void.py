@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from core.staff import staff_name
 from credit.models import CreditEntry
 from credit.services import credit_payment_receive
 from sales.models import Sale
@@ -18,7 +19,14 @@ from tests.factories import sell
 
 pytestmark = pytest.mark.django_db
 
-VISIT_FIELDS = ("first_visit_at", "last_visit_at", "total_visits", "total_spent", "last_cashier_id")
+VISIT_FIELDS = (
+    "first_visit_at",
+    "last_visit_at",
+    "total_visits",
+    "total_spent",
+    "last_cashier_id",
+    "last_cashier_name",
+)
 
 
 def figures(customer) -> dict:
@@ -96,6 +104,7 @@ class TestService:
             "total_visits": 2,
             "total_spent": Decimal("50.25"),
             "last_cashier_id": manager.pk,  # who served the latest sale still counted
+            "last_cashier_name": staff_name(manager),
         }
         call_command("rebuild_visit_figures", "--check")
 
@@ -110,6 +119,7 @@ class TestService:
             "total_visits": 0,
             "total_spent": Decimal("0.00"),
             "last_cashier_id": None,
+            "last_cashier_name": None,
         }
         call_command("rebuild_visit_figures", "--check")
 

@@ -45,6 +45,7 @@ from core.bench import (
     throwaway_database,
 )
 from core.bench_data import till
+from core.pagination import AFTER, encode_cursor, sort_keys, stable_order
 from customers.filters import LAST_SALE_CHOICES
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.resources import CustomerSmsUploadResource, CustomerTableResource
@@ -59,6 +60,15 @@ LIST_ROWS_PER_PAGE = 25  # core.views.FilteredTableView.default_per_page
 ADMIN_ROWS_PER_PAGE = 100  # ModelAdmin.list_per_page
 ADMIN_USERNAME = "bench-admin"
 
+# The parts of a run, in the order they run (the till last: it writes), and the keys of
+# results.json each fills.
+SECTIONS = {
+    "list": ("customer_list", "admin"),
+    "exports": ("exports",),
+    "credit": ("credit_report",),
+    "reports": ("reports",),
+    "till": ("till",),
+}
 TARGET_LIST_FIRST_PAGE_MS = 60.0
 TARGET_SEARCH_MS = 100.0
 TARGET_DEEP_PAGE_MS = 100.0
@@ -68,10 +78,12 @@ TARGET_EXPORT_PEAK_MB = 100.0
 
 
 def deep_page_params(customers: int) -> dict:
-    """The list's deep page: halfway through the table (page 20,000 at a million customers).
-    The one place that says how a deep page is asked for, for when the list pages by key
-    instead of by number."""
-    return {"page": max(2, customers // 2 // LIST_ROWS_PER_PAGE)}
+    """The list's deep page: the page after the row halfway through the table (row 500,000 at
+    a million customers), asked for as its Next link asks (a keyset cursor, core.pagination).
+    The row is found once, untimed, with OFFSET."""
+    ordered = stable_order(customer_list_queryset())
+    middle = ordered[max(0, customers // 2 - 1)]
+    return {AFTER: encode_cursor(sort_keys(ordered), middle)}
 
 
 def admin_deep_page_params(customers: int) -> dict:
@@ -142,6 +154,14 @@ class Command(BaseCommand):
             "--table", default="bench/results.md", help="Where to write the readable tables."
         )
         parser.add_argument(
+            "--only",
+            default=",".join(SECTIONS),
+            help="Measure only these parts, comma-separated, of: "
+            + ", ".join(SECTIONS)
+            + " (all); the other parts' figures are kept from the --json file of an earlier "
+            "run, and the tables and targets written again.",
+        )
+        parser.add_argument(
             "--keep-database",
             action="store_true",
             help="Leave the seeded database in place, for --reuse-database.",
@@ -162,6 +182,9 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
         if options["reference_rows"] < 0:
             raise CommandError("--reference-rows cannot be negative.")
+        unknown = set(options["only"].split(",")) - set(SECTIONS)
+        if unknown:
+            raise CommandError(f"--only: unknown part(s) {', '.join(sorted(unknown))}.")
         if options["till_sales"] < 16:
             raise CommandError("--till-sales must be at least 16 (one for each cashier).")
         started = time.perf_counter()
@@ -177,6 +200,7 @@ class Command(BaseCommand):
             )
             results = self._measure(options, facts)
         results["seconds"] = round(time.perf_counter() - started, 1)
+        self._keep_unmeasured_parts(results, options)
         results["targets"] = targets(results)
         text = "\n".join(tables(results))
         self.stdout.write(text)
@@ -187,6 +211,27 @@ class Command(BaseCommand):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             Path(path).write_text(content)
             self.log(f"Wrote {path}.")
+
+    def _keep_unmeasured_parts(self, results: dict, options) -> None:
+        """With --only: the parts not measured now, as the earlier run in --json left them."""
+        skipped = [key for part, keys in SECTIONS.items() for key in keys if key not in results]
+        if not skipped:
+            return
+        try:
+            earlier = json.loads(Path(options["json"]).read_text())
+        except (OSError, ValueError) as error:
+            raise CommandError(
+                f"--only needs an earlier whole run's {options['json']} for the other parts."
+            ) from error
+        missing = [key for key in skipped if key not in earlier]
+        if missing:
+            raise CommandError(f"{options['json']} has no {', '.join(missing)}: run them first.")
+        for key in skipped:
+            results[key] = earlier[key]
+        results["kept_from_earlier_run"] = {
+            "measured_at": earlier.get("measured_at"),
+            "parts": skipped,
+        }
 
     def log(self, message: str) -> None:
         self.stderr.write(message)
@@ -206,26 +251,32 @@ class Command(BaseCommand):
             "repeat": options["repeat"],
             "data_set": facts,
         }
-        self.log("The customer list, through the test client and over HTTP...")
-        with http_server() as address:
-            http = HttpTimer(address, manager, repeat=options["repeat"])
-            results["customer_list"] = self._customer_list(timer, http, customers)
-            results["admin"] = self._admin(options, customers, results["customer_list"])
-        self.log("Exports...")
-        results["exports"] = self._exports(options, manager)
-        self.log("The credit report...")
-        results["credit_report"] = bench_credit_report.measure(timer, self.log)
-        self.log("The other reports...")
-        results["reports"] = bench_reports.measure(timer, self.log)
-        self.log("The till...")
-        results["till"] = TillLoad(
-            till.world(),
-            sales_per_level=options["till_sales"],
-            warmup=3,
-            seed=options["seed"],
-            processes=options["processes"],
-            log=self.log,
-        ).run()
+        only = options["only"].split(",")
+        if "list" in only:
+            self.log("The customer list, through the test client and over HTTP...")
+            with http_server() as address:
+                http = HttpTimer(address, manager, repeat=options["repeat"])
+                results["customer_list"] = self._customer_list(timer, http, customers)
+                results["admin"] = self._admin(options, customers, results["customer_list"])
+        if "exports" in only:
+            self.log("Exports...")
+            results["exports"] = self._exports(options, manager)
+        if "credit" in only:
+            self.log("The credit report...")
+            results["credit_report"] = bench_credit_report.measure(timer, self.log)
+        if "reports" in only:
+            self.log("The other reports...")
+            results["reports"] = bench_reports.measure(timer, self.log)
+        if "till" in only:
+            self.log("The till...")
+            results["till"] = TillLoad(
+                till.world(),
+                sales_per_level=options["till_sales"],
+                warmup=3,
+                seed=options["seed"],
+                processes=options["processes"],
+                log=self.log,
+            ).run()
         # Other work on the machine shows up in the medians; say how busy it was.
         results["load_average_1_5_15_min"] = [round(value, 2) for value in os.getloadavg()]
         return results
@@ -675,6 +726,13 @@ def tables(results: dict) -> list[str]:
             ],
             "lrrrl",
         )
+    kept = results.get("kept_from_earlier_run")
+    if kept:
+        out[2:2] = [
+            f"Measured now: all but {', '.join(kept['parts'])}, which are the run of "
+            f"{kept['measured_at']}'s (--only).",
+            "",
+        ]
     out += ["", "## Targets", ""]
     out += _table(
         ["target", "limit", "measured (worst)", "met"],
