@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from core.staff import staff_name
-from core.tables import BaseTable
+from core.tables import BaseTable, LocalDateTimeColumn
 from customers.models import Customer
 
 
@@ -28,8 +28,8 @@ class CustomerTable(BaseTable):
     has_location = tables.BooleanColumn(
         verbose_name=_("Has Location Data"), accessor="has_location", orderable=False
     )
-    first_visit_at = tables.DateTimeColumn(verbose_name=_("First Visit"), format="d M Y")
-    last_visit_at = tables.DateTimeColumn(verbose_name=_("Last Visit"), format="d M Y")
+    first_visit_at = LocalDateTimeColumn(verbose_name=_("First Visit"), format="d M Y")
+    last_visit_at = LocalDateTimeColumn(verbose_name=_("Last Visit"), format="d M Y")
     total_visits = tables.Column(
         verbose_name=_("Total Visits"), attrs={"td": {"class": "text-end"}}
     )

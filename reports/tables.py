@@ -3,7 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from core.tables import BaseTable
+from core.tables import BaseTable, LocalDateTimeColumn
 from credit.models import CreditPayment
 from customers.models import Customer
 from customers.tables import CashierColumn
@@ -40,7 +40,7 @@ class CreditReportTable(BaseTable):
     group = tables.Column(verbose_name=_("Group"), accessor="group__name", orderable=False)
     balance = MoneyColumn(verbose_name=_("Balance"))
     credit_limit = MoneyColumn(verbose_name=_("Credit limit"))
-    oldest_unpaid = tables.DateTimeColumn(
+    oldest_unpaid = LocalDateTimeColumn(
         verbose_name=_("Oldest unpaid"),
         accessor="ageing__oldest_unpaid_at",
         format="d M Y",
@@ -72,7 +72,7 @@ class CreditReportTable(BaseTable):
 class CreditPaymentTable(BaseTable):
     """Payments on account, newest first."""
 
-    received_at = tables.DateTimeColumn(verbose_name=_("Time"), format="d M Y H:i")
+    received_at = LocalDateTimeColumn(verbose_name=_("Time"), format="d M Y H:i")
     customer = tables.Column(
         verbose_name=_("Customer"),
         order_by=("customer__name",),
@@ -119,7 +119,7 @@ class ActivityCustomerTable(BaseTable):
     visits = tables.Column(verbose_name=_("Visits"), attrs=MONEY_ATTRS, order_by=("-visits",))
     revenue = MoneyColumn(verbose_name=_("Revenue"), order_by=("-revenue", "customer_id"))
     average_basket = MoneyColumn(verbose_name=_("Average basket"), orderable=False)
-    first_visit_at = tables.DateTimeColumn(
+    first_visit_at = LocalDateTimeColumn(
         verbose_name=_("First visit"),
         accessor="customer__first_visit_at",
         format="d M Y",

@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.tables import BaseTable
+from core.tables import BaseTable, LocalDateTimeColumn
 from customers.tables import CashierColumn
 from sales.models import Product, Sale
 
@@ -41,7 +41,7 @@ class ProductTable(BaseTable):
 
 class SaleTable(BaseTable):
     number = tables.Column(verbose_name=_("Sale number"), accessor="pk", linkify=True)
-    sold_at = tables.DateTimeColumn(verbose_name=_("Time"), format="d M Y H:i")
+    sold_at = LocalDateTimeColumn(verbose_name=_("Time"), format="d M Y H:i")
     customer = tables.Column(
         verbose_name=_("Customer"), order_by=("customer__name",), default=_("Walk-in")
     )

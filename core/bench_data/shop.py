@@ -145,7 +145,8 @@ def customers(count: int, village_count: int, seed: float) -> None:
             {customer_joined_sql()},
             {customer_joined_sql()}
         FROM generate_series(1, %(n)s) AS k,
-             LATERAL (SELECT random() < %(located)s AS located) AS l,
+             -- k in it: evaluated per customer, not once for the whole statement.
+             LATERAL (SELECT k > 0 AND random() < %(located)s AS located) AS l,
              (SELECT %(given)s::text[] AS given, %(surnames)s::text[] AS surnames,
                      %(villages)s::text[] AS villages, %(groups)s::int[] AS groups) AS g
         """,

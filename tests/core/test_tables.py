@@ -3,13 +3,17 @@ django-tables2's own Bootstrap template writes, for every table in the back offi
 
 import itertools
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 
+from core.tables import LocalDateTimeColumn
 from customers.models import Customer
 
 STOCK_TEMPLATE = "django_tables2/bootstrap5.html"
@@ -76,3 +80,18 @@ def test_a_table_with_no_rows_says_so(demo_admin):
     body = _tbody(response.content.decode())
     assert "No customers match these filters." in body
     assert body.count("<tr") == 1
+
+
+@pytest.mark.parametrize("format", ["d M Y", "d M Y H:i"])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 31, 21, 30, tzinfo=UTC),  # already 1 February in Nairobi
+        datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2026, 6, 1, 0, 5, tzinfo=ZoneInfo("Africa/Nairobi")),
+    ],
+)
+def test_local_date_time_column_writes_what_the_date_filter_writes(moment, format):
+    stock = Template('{{ value|date:"' + format + '" }}').render(Context({"value": moment}))
+
+    assert LocalDateTimeColumn(format=format).render(moment) == stock
