@@ -11,25 +11,16 @@ from credit.models import CreditEntry
 from credit.services import CreditLimitExceeded
 from customers.models import Customer
 from sales.models import Sale
-from sales.selectors import customers_with_stale_visit_figures
+from sales.selectors import VISIT_FIGURES, customers_with_stale_visit_figures
 from sales.services import sale_complete
 from tests.factories import make_product, sell
 
 pytestmark = pytest.mark.django_db
 
-VISIT_FIELDS = (
-    "first_visit_at",
-    "last_visit_at",
-    "total_visits",
-    "total_spent",
-    "last_cashier_id",
-    "last_cashier_name",
-)
-
 
 def figures(customer):
     customer.refresh_from_db()
-    return {name: getattr(customer, name) for name in VISIT_FIELDS}
+    return {name: getattr(customer, name) for name in VISIT_FIGURES}
 
 
 def test_a_sale_updates_the_visit_figures_in_the_same_call(make_customer, cashier):

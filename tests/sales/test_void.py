@@ -14,24 +14,16 @@ from core.staff import staff_name
 from credit.models import CreditEntry
 from credit.services import credit_payment_receive
 from sales.models import Sale
+from sales.selectors import VISIT_FIGURES
 from sales.services import sale_void
 from tests.factories import sell
 
 pytestmark = pytest.mark.django_db
 
-VISIT_FIELDS = (
-    "first_visit_at",
-    "last_visit_at",
-    "total_visits",
-    "total_spent",
-    "last_cashier_id",
-    "last_cashier_name",
-)
-
 
 def figures(customer) -> dict:
     customer.refresh_from_db()
-    return {name: getattr(customer, name) for name in VISIT_FIELDS}
+    return {name: getattr(customer, name) for name in VISIT_FIGURES}
 
 
 def void_url(sale) -> str:
