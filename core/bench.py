@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import gc
 import http.client
+import os
 import resource
 import statistics
 import threading
@@ -26,6 +27,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 
 def require_postgresql(command: str) -> None:
@@ -77,6 +79,23 @@ def throwaway_database(
             else:
                 connection.creation.destroy_test_db(original_name, verbosity=0)
                 log(f"Dropped {bench_name}.")
+
+
+def run_facts() -> dict:
+    """When and where a run measured: the time, the PostgreSQL server and the CPUs."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        server = cursor.fetchone()[0]
+    return {
+        "measured_at": timezone.now().isoformat(timespec="seconds"),
+        "server": server,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def load_average() -> list[float]:
+    """The machine's load over 1, 5 and 15 minutes: other work shows up in the medians."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def percentile(sorted_samples: list[float], percent: int) -> float:

@@ -29,19 +29,19 @@ from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from core import bench_data
 from core.bench import (
     HttpTimer,
     PageTimer,
     http_server,
+    load_average,
     measure_export,
     require_postgresql,
     response_body,
+    run_facts,
     throwaway_database,
 )
 from core.bench_data import till
@@ -237,16 +237,11 @@ class Command(BaseCommand):
         self.stderr.write(message)
 
     def _measure(self, options, facts: dict) -> dict:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT version()")
-            server = cursor.fetchone()[0]
         customers = facts["contents"]["customers"]
         manager = bench_reports.manager_client()
         timer = PageTimer(manager, repeat=options["repeat"], log=self.log)
         results = {
-            "measured_at": timezone.now().isoformat(timespec="seconds"),
-            "server": server,
-            "cpu_count": os.cpu_count(),
+            **run_facts(),
             "scale": options["scale"],
             "repeat": options["repeat"],
             "data_set": facts,
@@ -277,8 +272,7 @@ class Command(BaseCommand):
                 processes=options["processes"],
                 log=self.log,
             ).run()
-        # Other work on the machine shows up in the medians; say how busy it was.
-        results["load_average_1_5_15_min"] = [round(value, 2) for value in os.getloadavg()]
+        results["load_average_1_5_15_min"] = load_average()
         return results
 
     # --- the customer list and the admin's ----------------------------------------------------

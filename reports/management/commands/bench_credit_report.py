@@ -10,16 +10,22 @@ the same way.
 
 import json
 import math
-import os
 from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.utils import timezone
 
 from core import bench_data
-from core.bench import PageTimer, met, ms_text, require_postgresql, throwaway_database
+from core.bench import (
+    PageTimer,
+    load_average,
+    met,
+    ms_text,
+    require_postgresql,
+    run_facts,
+    throwaway_database,
+)
 from customers.models import Cluster
 from reports.management.commands.bench_reports import manager_client
 
@@ -81,19 +87,13 @@ class Command(BaseCommand):
         )
         with throwaway_database("credit_bench_tmp", keep=options["keep_database"], log=self.log):
             facts = bench_data.write(sizes, seed=options["seed"], log=self.log)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT version()")
-                server = cursor.fetchone()[0]
             timer = PageTimer(manager_client(), repeat=options["repeat"], log=self.log)
             results = {
-                "measured_at": timezone.now().isoformat(timespec="seconds"),
-                "server": server,
-                "cpu_count": os.cpu_count(),
+                **run_facts(),
                 "data_set": facts,
                 "repeat": options["repeat"],
                 **measure(timer, self.log),
-                # Other work on the machine shows up in the medians; say how busy it was.
-                "load_average_1_5_15_min": [round(value, 2) for value in os.getloadavg()],
+                "load_average_1_5_15_min": load_average(),
             }
             if options["explain"]:
                 for label, url_name, params in credit_cases():

@@ -7,19 +7,25 @@ measures them the same way.
 """
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from core import bench_data
-from core.bench import PageTimer, met, ms_text, require_postgresql, throwaway_database
+from core.bench import (
+    PageTimer,
+    load_average,
+    met,
+    ms_text,
+    require_postgresql,
+    run_facts,
+    throwaway_database,
+)
 from core.bench_data import shop
 from customers.models import Cluster, Customer
 
@@ -92,18 +98,13 @@ class Command(BaseCommand):
             if options["check_figures"]:
                 self.log("rebuild_report_figures --check...")
                 call_command("rebuild_report_figures", "--check", stdout=self.stderr)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT version()")
-                server = cursor.fetchone()[0]
             timer = PageTimer(manager_client(), repeat=options["repeat"], log=self.log)
             results = {
-                "measured_at": timezone.now().isoformat(timespec="seconds"),
-                "server": server,
-                "cpu_count": os.cpu_count(),
+                **run_facts(),
                 "data_set": facts,
                 "repeat": options["repeat"],
                 **measure(timer, self.log),
-                "load_average_1_5_15_min": [round(value, 2) for value in os.getloadavg()],
+                "load_average_1_5_15_min": load_average(),
             }
             if options["explain"]:
                 for label, url_name, params, url_args in report_cases():

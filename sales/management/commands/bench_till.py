@@ -19,9 +19,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 
-from core.bench import require_postgresql, throwaway_database
+from core.bench import require_postgresql, run_facts, throwaway_database
 from core.bench_data import shop, till
 from sales.models import PaymentMethod
 from sales.services import sale_complete
@@ -87,9 +86,6 @@ class Command(BaseCommand):
             )
             shop.reference_data(cluster_count=0)
             till.seed_world(options["customers"], seed=options["seed"])
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT version()")
-                server = cursor.fetchone()[0]
             load = TillLoad(
                 till.world(),
                 sales_per_level=options["sales_per_level"],
@@ -99,9 +95,7 @@ class Command(BaseCommand):
                 log=self.stderr.write,
             )
             results = {
-                "measured_at": timezone.now().isoformat(timespec="seconds"),
-                "server": server,
-                "cpu_count": os.cpu_count(),
+                **run_facts(),
                 "customers": options["customers"],
                 "products": till.PRODUCTS,
                 **load.run(),
