@@ -2,10 +2,11 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Func, Max, Q, QuerySet, Sum, TextField
+from django.db.models import CharField, Count, Func, Max, Q, QuerySet, Sum, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core.phones import phone_search_digits
+from core.phones import e164_of_stored, phone_search_digits
 from customers.models import Cluster, Customer, CustomerGroup
 from sales.models import Sale, SaleLine
 
@@ -136,22 +137,25 @@ def _display(value, cluster_names: dict) -> str:
 
 
 MAP_MARKER_LIMIT = 5000
-MAP_FIELDS = ("pk", "name", "phone", "village", "latitude", "longitude", "group__name")
+MAP_FIELDS = ("pk", "name", "village", "latitude", "longitude", "group__name")
 
 
 def customers_for_map(
     queryset: QuerySet[Customer] | None = None, *, limit: int = MAP_MARKER_LIMIT
 ) -> tuple[list[dict], bool]:
     """The located customers of `queryset` (all customers by default), as plain values holding
-    only what the map shows, in one query; at most `limit` of them. Returns (rows, more): `more`
-    is True when further located customers were left out."""
+    only what the map shows, in one query; at most `limit` of them, the phone as E.164 text.
+    Returns (rows, more): `more` is True when further located customers were left out."""
     if queryset is None:
         queryset = Customer.objects.all()
     rows = list(
         queryset.filter(latitude__isnull=False, longitude__isnull=False)
         .order_by("name", "pk")
-        .values(*MAP_FIELDS)[: limit + 1]
+        # The stored text, not a parsed PhoneNumber: parsing 5,000 of them took 150 ms.
+        .values(*MAP_FIELDS, stored_phone=Cast("phone", output_field=CharField()))[: limit + 1]
     )
+    for row in rows:
+        row["phone"] = e164_of_stored(row.pop("stored_phone"))
     return rows[:limit], len(rows) > limit
 
 

@@ -10,6 +10,7 @@ from django.views.generic import DetailView, TemplateView
 
 from core.charts import Chart
 from core.export import stream_resource_csv
+from core.links import url_for_each_pk
 from core.views import (
     FilteredExportView,
     FilteredTableView,
@@ -31,7 +32,7 @@ from customers.selectors import (
     customers_for_map,
     customers_for_sms_upload,
 )
-from customers.tables import CustomerTable
+from customers.tables import CustomerTable, located_customer_rows
 
 
 class CustomerListView(FilteredTableView):
@@ -78,21 +79,26 @@ class CustomerMapView(StaffPermissionRequiredMixin, TemplateView):
             rows, more = [], False
         else:
             rows, more = customers_for_map(filterset.qs)
+        customer_url = url_for_each_pk("customers:customer_detail")
         markers = [
             {
                 "pk": row["pk"],
                 "name": row["name"],
-                "phone": str(row["phone"] or ""),
+                "phone": row["phone"],
                 "village": row["village"],
                 "group": row["group__name"],
                 "lat": float(row["latitude"]),
                 "lng": float(row["longitude"]),
-                "url": reverse("customers:customer_detail", args=[row["pk"]]),
+                "url": customer_url(row["pk"]),
             }
             for row in rows
         ]
         context.update(
-            filter=filterset, markers=markers, more_markers=more, marker_limit=MAP_MARKER_LIMIT
+            filter=filterset,
+            markers=markers,
+            located_rows=located_customer_rows(markers),
+            more_markers=more,
+            marker_limit=MAP_MARKER_LIMIT,
         )
         return context
 

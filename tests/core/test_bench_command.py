@@ -5,7 +5,7 @@ import json
 import pytest
 from django.core.management.base import CommandError
 
-from core.management.commands.bench import Command
+from core.management.commands.bench import SECTIONS, Command
 
 
 def test_parts_not_measured_come_from_the_earlier_run(tmp_path):
@@ -25,7 +25,8 @@ def test_parts_not_measured_come_from_the_earlier_run(tmp_path):
     )
     results = {"customer_list": ["new list"], "admin": {"new": 1}}
 
-    Command()._keep_unmeasured_parts(results, {"json": str(earlier)})
+    only = {"json": str(earlier), "only": "list"}
+    Command()._keep_unmeasured_parts(results, Command._earlier_run(only))
 
     assert results["customer_list"] == ["new list"]
     assert results["till"] == {"old": 4} and results["exports"] == ["old exports"]
@@ -35,10 +36,15 @@ def test_parts_not_measured_come_from_the_earlier_run(tmp_path):
     }
 
 
-def test_only_needs_an_earlier_whole_run(tmp_path):
+def test_only_needs_an_earlier_whole_run_and_says_so_before_seeding(tmp_path):
     with pytest.raises(CommandError, match="earlier whole run"):
-        Command()._keep_unmeasured_parts({}, {"json": str(tmp_path / "none.json")})
+        Command._earlier_run({"json": str(tmp_path / "none.json"), "only": "till"})
     partial = tmp_path / "partial.json"
     partial.write_text(json.dumps({"customer_list": []}))
     with pytest.raises(CommandError, match="has no"):
-        Command()._keep_unmeasured_parts({"customer_list": []}, {"json": str(partial)})
+        Command._earlier_run({"json": str(partial), "only": "list"})
+
+
+def test_a_whole_run_needs_no_earlier_one(tmp_path):
+    everything = ",".join(SECTIONS)
+    assert Command._earlier_run({"json": str(tmp_path / "none.json"), "only": everything}) is None

@@ -98,6 +98,28 @@ class TestMarkers:
         assert f'href="{mutua.get_absolute_url()}"' in html  # the list under the map
         assert "Nthenya Kilonzo" not in html
 
+    def test_the_list_under_the_map_shows_each_customer_as_text(
+        self, client, manager, make_customer
+    ):
+        customer = make_customer(
+            name="<script>alert('x')</script> & Sons",
+            village="",
+            latitude=Decimal("-0.930000"),
+            longitude=Decimal("38.060000"),
+        )
+        client.force_login(manager)
+        html = client.get(MAP_URL).content.decode()
+        row = html[html.index('<tr data-testid="located-customer">') :]
+        row = row[: row.index("</tr>") + len("</tr>")]
+        assert row == (
+            '<tr data-testid="located-customer">'
+            f'<td><a href="{customer.get_absolute_url()}">'
+            "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; Sons</a></td>"
+            f"<td>{customer.phone.as_e164}</td><td></td><td>{customer.group.name}</td>"
+            "<td>-0.930000</td><td>38.060000</td></tr>"
+        )
+        assert "<script>alert" not in html
+
     def test_the_selector_returns_values_not_instances_and_caps_the_markers(self, located):
         rows, more = customers_for_map(limit=1)
         assert more is True and len(rows) == 1
@@ -110,6 +132,7 @@ class TestMarkers:
             "longitude",
             "group__name",
         }
+        assert rows[0]["phone"] == located["kavata"].phone.as_e164  # text, not parsed
         rows, more = customers_for_map()
         assert more is False and len(rows) == 2
 

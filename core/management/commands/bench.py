@@ -187,6 +187,8 @@ class Command(BaseCommand):
             raise CommandError(f"--only: unknown part(s) {', '.join(sorted(unknown))}.")
         if options["till_sales"] < 16:
             raise CommandError("--till-sales must be at least 16 (one for each cashier).")
+        # Read before seeding: a missing earlier run fails now, not after twenty minutes.
+        earlier = self._earlier_run(options)
         started = time.perf_counter()
         sizes = bench_data.Sizes.at_scale(options["scale"])
         with throwaway_database(
@@ -200,7 +202,7 @@ class Command(BaseCommand):
             )
             results = self._measure(options, facts)
         results["seconds"] = round(time.perf_counter() - started, 1)
-        self._keep_unmeasured_parts(results, options)
+        self._keep_unmeasured_parts(results, earlier)
         results["targets"] = targets(results)
         text = "\n".join(tables(results))
         self.stdout.write(text)
@@ -212,11 +214,14 @@ class Command(BaseCommand):
             Path(path).write_text(content)
             self.log(f"Wrote {path}.")
 
-    def _keep_unmeasured_parts(self, results: dict, options) -> None:
-        """With --only: the parts not measured now, as the earlier run in --json left them."""
-        skipped = [key for part, keys in SECTIONS.items() for key in keys if key not in results]
+    @staticmethod
+    def _earlier_run(options) -> dict | None:
+        """With --only: the earlier run in --json, which must hold every part not measured now;
+        None when every part is measured."""
+        measured = set(options["only"].split(","))
+        skipped = [key for part, keys in SECTIONS.items() if part not in measured for key in keys]
         if not skipped:
-            return
+            return None
         try:
             earlier = json.loads(Path(options["json"]).read_text())
         except (OSError, ValueError) as error:
@@ -226,6 +231,14 @@ class Command(BaseCommand):
         missing = [key for key in skipped if key not in earlier]
         if missing:
             raise CommandError(f"{options['json']} has no {', '.join(missing)}: run them first.")
+        return earlier
+
+    @staticmethod
+    def _keep_unmeasured_parts(results: dict, earlier: dict | None) -> None:
+        """With --only: the parts not measured now, as the earlier run left them."""
+        skipped = [key for keys in SECTIONS.values() for key in keys if key not in results]
+        if not skipped:
+            return
         for key in skipped:
             results[key] = earlier[key]
         results["kept_from_earlier_run"] = {
