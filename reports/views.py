@@ -98,7 +98,9 @@ class CreditReportView(FilteredTableView):
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
-        attach_ageing([row.record for row in table.page.object_list], self.as_of)
+        # The records, not the BoundRows: each BoundRow made moves the table's even/odd counter,
+        # and the rows written afterwards would start striped "odd" after an odd-sized page.
+        attach_ageing(list(table.page.object_list.data), self.as_of)
         return table
 
     def get_context_data(self, **kwargs):
