@@ -7,7 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from core.forms import SpreadsheetUploadForm
+from core.forms import IdRangeModelMultipleChoiceField, SpreadsheetUploadForm
 from core.phones import validate_typed_phone_digits
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_with_phone
@@ -38,7 +38,7 @@ class CustomerForm(forms.ModelForm):
     least one cluster; the till's quick-add form asks only for name and phone."""
 
     phone = TypedPhoneField(label=_("Phone"))
-    clusters = forms.ModelMultipleChoiceField(
+    clusters = IdRangeModelMultipleChoiceField(
         label=_("Clusters"),
         queryset=Cluster.objects.all(),
         widget=forms.CheckboxSelectMultiple,

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, TemplateView
@@ -175,9 +176,11 @@ class CustomerEditView(CustomerServiceFormView):
     permission_required = "customers.change_customer"
     form_class = CustomerEditForm
 
-    def dispatch(self, request, *args, **kwargs):
-        self.customer = get_object_or_404(Customer, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def customer(self) -> Customer:
+        # Read after the permission check (PermissionRequiredMixin.dispatch), not in dispatch:
+        # someone without the permission gets 403 whether the id exists or not.
+        return get_object_or_404(Customer, pk=self.kwargs["pk"])
 
     def get_form_kwargs(self):
         # The form works on a copy: a refused save must not leave the page showing half-changed

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
+from core.forms import id_or_none
 from core.money import ZERO, to_money
 from customers.models import Customer
 from sales.models import PriceList, Product
@@ -72,9 +73,10 @@ class TillCart:
         product_ids = data.getlist("line_product")[:MAX_CART_LINES]
         quantities = data.getlist("line_quantity")
         shown_prices = data.getlist("line_price")
-        products = Product.objects.in_bulk([pk for pk in product_ids if pk.isdigit()])
-        for index, product_id in enumerate(product_ids):
-            product = products.get(int(product_id)) if product_id.isdigit() else None
+        ids = [id_or_none(text) for text in product_ids]
+        products = Product.objects.in_bulk([pk for pk in ids if pk is not None])
+        for index, product_id in enumerate(ids):
+            product = products.get(product_id)
             if product is None:
                 cart.problems.append(_("A product on this till no longer exists; it was removed."))
                 continue
@@ -165,6 +167,7 @@ def _money_or_none(value) -> Decimal | None:
 
 
 def _customer_or_none(value) -> Customer | None:
-    if not value or not str(value).isdigit():
+    pk = id_or_none(value)
+    if pk is None:
         return None
-    return Customer.objects.select_related("group").filter(pk=int(value)).first()
+    return Customer.objects.select_related("group").filter(pk=pk).first()

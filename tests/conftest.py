@@ -26,6 +26,7 @@ DATA_MIGRATIONS = [
     ("credit.migrations.0004_credit_role_permissions", "grant_credit_permissions"),
     ("customers.migrations.0006_import_permission", "grant_import_permission"),
     ("sales.migrations.0006_product_import_permission", "grant_product_import_permission"),
+    ("core.migrations.0006_admin_role_imports", "grant_admin_imports"),
 ]
 
 

@@ -16,6 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
+from core.forms import id_or_none
 from core.money import to_money
 from core.mpesa import normalise_mpesa_code
 from core.views import StaffPermissionRequiredMixin
@@ -71,8 +72,9 @@ class TillView(StaffPermissionRequiredMixin, View):
         }.get(payment["payment_method"], "complete")
 
     def action_add_product(self, cart, payment, argument):
-        if argument.isdigit():
-            product = product_on_sale(int(argument))
+        product_id = id_or_none(argument)
+        if product_id is not None:
+            product = product_on_sale(product_id)
             if product is None:
                 self.page["errors"].append(_("That product is no longer on sale."))
                 return
@@ -102,7 +104,8 @@ class TillView(StaffPermissionRequiredMixin, View):
         cart.add(product)
 
     def action_remove(self, cart, payment, argument):
-        if argument.isdigit():
+        # A line's place in the cart, from 0; ASCII digits only (not "²", which isdigit() takes).
+        if argument.isascii() and argument.isdigit():
             cart.remove(int(argument))
 
     def action_find_customer(self, cart, payment, argument):
@@ -118,9 +121,10 @@ class TillView(StaffPermissionRequiredMixin, View):
             )
 
     def action_choose_customer(self, cart, payment, argument):
+        pk = id_or_none(argument)
         customer = (
-            Customer.objects.select_related("group").filter(pk=int(argument)).first()
-            if argument.isdigit()
+            Customer.objects.select_related("group").filter(pk=pk).first()
+            if pk is not None
             else None
         )
         if customer is None:
