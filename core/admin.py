@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.models import AuditEvent
+
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
     """Records that only a service writes (sales, invoices, the credit ledger): admin shows them
@@ -13,3 +15,11 @@ class ReadOnlyModelAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    list_display = ("occurred_at", "actor_name", "action", "target", "amount", "details")
+    list_filter = ("action",)
+    date_hierarchy = "occurred_at"
+    search_fields = ("target", "actor_name")

@@ -388,4 +388,5 @@ def stream_resource_csv(
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(pieces, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename_stem}-{stamp}.csv"'
+    response.is_export = True  # recorded in the audit log (core.middleware.ExportAuditMiddleware)
     return response

@@ -18,7 +18,9 @@ from django.utils.translation import gettext as _
 from import_export import resources, widgets
 from tablib import Dataset
 
+from core.audit import audit_record
 from core.bulk import bulk_update_rows, copy_history
+from core.models import AuditAction
 from core.money import ZERO, to_money
 from core.progress import Progress
 from core.tabular import Sheet, UnreadableFile, read_sheet
@@ -419,6 +421,12 @@ def import_upload(importer: Importer, *, actor, upload, **options):
         **options,
     )
     _queue(importer, record, record.Status.CHECKING, check_import)
+    audit_record(
+        actor=actor,
+        action=AuditAction.IMPORT_UPLOADED,
+        target=record,
+        details=_("%(count)d rows") % {"count": record.rows},
+    )
     return record
 
 
@@ -436,6 +444,7 @@ def import_confirm(importer: Importer, *, actor, record):
         )
     record.imported_by = actor
     _queue(importer, record, record.Status.IMPORTING, run_import)
+    audit_record(actor=actor, action=AuditAction.IMPORT_CONFIRMED, target=record)
     return record
 
 
@@ -500,5 +509,21 @@ def import_run(importer: Importer, record_id: int) -> None:
             record.imported_at = timezone.now()
             record.content = b""
             record.save()
+            audit_record(
+                actor=record.imported_by,
+                action=AuditAction.IMPORT_FINISHED,
+                target=record,
+                details=_(
+                    "%(status)s: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, "
+                    "%(refused)d refused"
+                )
+                % {
+                    "status": record.get_status_display(),
+                    "new": record.rows_new,
+                    "updated": record.rows_updated,
+                    "unchanged": record.rows_unchanged,
+                    "refused": record.rows_refused,
+                },
+            )
 
     _run_job(importer, record_id, importer.record_model.Status.IMPORTING, run)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -94,3 +95,58 @@ class ImportRecord(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class AuditAction(models.TextChoices):
+    CUSTOMER_ADDED = "customer_added", _("Customer added")
+    CUSTOMER_CHANGED = "customer_changed", _("Customer changed")
+    CUSTOMER_DELETED = "customer_deleted", _("Customer deleted")
+    CREDIT_SALE = "credit_sale", _("Credit sale")
+    CREDIT_PAYMENT = "credit_payment", _("Payment on account")
+    CREDIT_ADJUSTMENT = "credit_adjustment", _("Credit adjustment")
+    SALE_VOIDED = "sale_voided", _("Sale voided")
+    EXPORT = "export", _("Export")
+    IMPORT_UPLOADED = "import_uploaded", _("Import uploaded")
+    IMPORT_CONFIRMED = "import_confirmed", _("Import confirmed")
+    IMPORT_FINISHED = "import_finished", _("Import finished")
+
+
+class AuditEvent(models.Model):
+    """Who did what, and when, to money, customers, exports and imports: one row per change,
+    written by the service that made it, in the same transaction (core.audit). Never changed
+    or deleted by the application; the back office reads it at reports:audit_log.
+
+    The actor's name is kept as it was, so the record still reads right after the account is
+    renamed or removed; `target` names the object as it was (a deleted customer included)."""
+
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("who"), max_length=301)
+    action = models.CharField(_("what"), max_length=30, choices=AuditAction.choices)
+    target_type = models.CharField(_("of"), max_length=30, blank=True)
+    target_id = models.BigIntegerField(_("id"), null=True, blank=True)
+    target = models.CharField(_("on"), max_length=255, blank=True)
+    amount = models.DecimalField(
+        _("amount (KES)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    details = models.TextField(_("details"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            # The log newest first, whole or by what was done or by whom, read by keyset pages.
+            models.Index(fields=["occurred_at", "id"], name="core_audit_when_idx"),
+            models.Index(fields=["action", "occurred_at", "id"], name="core_audit_action_idx"),
+            models.Index(fields=["actor", "occurred_at", "id"], name="core_audit_actor_idx"),
+            models.Index(fields=["target_type", "target_id"], name="core_audit_target_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name}: {self.get_action_display()}"

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
+from core.models import AuditAction
 from core.money import to_money
 from core.mpesa import (
     mpesa_code_claim,
@@ -286,7 +288,7 @@ def _post(
     # The ledger entry is this change's record; a queryset update keeps it out of the
     # customer's edit history.
     Customer.objects.filter(pk=customer.pk).update(credit_balance=customer.credit_balance)
-    return CreditEntry.objects.create(
+    entry = CreditEntry.objects.create(
         customer=customer,
         kind=kind,
         amount=amount,
@@ -297,3 +299,30 @@ def _post(
         created_at=at or timezone.now(),
         form_token=form_token,
     )
+    # A void is recorded once, by sale_void, for cash and credit sales alike.
+    if kind != CreditEntryKind.SALE_VOIDED:
+        audit_record(
+            actor=actor,
+            action=_AUDIT_ACTIONS[kind],
+            target=customer,
+            amount=amount,
+            details=_audit_details(entry),
+            at=entry.created_at,
+        )
+    return entry
+
+
+_AUDIT_ACTIONS = {
+    CreditEntryKind.CREDIT_SALE: AuditAction.CREDIT_SALE,
+    CreditEntryKind.PAYMENT: AuditAction.CREDIT_PAYMENT,
+    CreditEntryKind.ADJUSTMENT: AuditAction.CREDIT_ADJUSTMENT,
+}
+
+
+def _audit_details(entry: CreditEntry) -> str:
+    parts = [_("now owes KES %(balance)s") % {"balance": f"{entry.balance_after:,.2f}"}]
+    if entry.sale_id:
+        parts.insert(0, _("Sale %(number)s") % {"number": entry.sale_id})
+    if entry.reason:
+        parts.insert(0, entry.reason)
+    return "; ".join(parts)

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
+from core.models import AuditAction, AuditEvent
 from core.money import to_money
 from core.staff import staff_name
 from customers.models import Cluster, Customer, CustomerGroup
@@ -125,7 +127,9 @@ def customer_create(
         }
     )
     customer = Customer(**fields)
-    return _save(customer, actor=actor, clusters=list(clusters or []))
+    customer = _save(customer, actor=actor, clusters=list(clusters or []))
+    audit_record(actor=actor, action=AuditAction.CUSTOMER_ADDED, target=customer)
+    return customer
 
 
 @transaction.atomic
@@ -137,9 +141,36 @@ def customer_update(
     if unknown:
         raise TypeError(f"customer_update() got unexpected fields {sorted(unknown)}")
     customer = customer_lock(customer.pk)
+    before = {name: getattr(customer, name) for name in fields}
+    clusters_before = set(customer_cluster_ids(customer)) if clusters is not None else None
     for name, value in _normalise(fields).items():
         setattr(customer, name, value)
-    return _save(customer, actor=actor, clusters=list(clusters) if clusters is not None else None)
+    customer = _save(
+        customer, actor=actor, clusters=list(clusters) if clusters is not None else None
+    )
+    changed = [name for name, value in before.items() if getattr(customer, name) != value]
+    if clusters is not None and set(customer_cluster_ids(customer)) != clusters_before:
+        changed.append("clusters")
+    if changed:
+        audit_record(
+            actor=actor,
+            action=AuditAction.CUSTOMER_CHANGED,
+            target=customer,
+            details=_changes_in_words(customer, changed, before),
+        )
+    return customer
+
+
+def _changes_in_words(customer: Customer, changed: list[str], before: dict) -> str:
+    """The fields changed, by the names the form shows; values only for the credit limit (money),
+    never personal data, which a deletion must be able to erase from the log."""
+    words = []
+    for name in changed:
+        label = str(Customer._meta.get_field(name).verbose_name)
+        if name == "credit_limit":
+            label += f" {before[name]:,.2f} → {customer.credit_limit:,.2f}"
+        words.append(label)
+    return ", ".join(words)
 
 
 @transaction.atomic
@@ -173,6 +204,17 @@ def customer_delete(*, actor: AbstractBaseUser, customer: Customer) -> None:
     figures_forget_customer(customer)  # their sales become walk-in sales in the reports
     customer._history_user = actor
     customer.delete()
+    # The log keeps that the customer was added, changed and deleted, but not their name.
+    AuditEvent.objects.filter(target_type="customer", target_id=customer_id).update(
+        target=_("Deleted customer")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CUSTOMER_DELETED,
+        target_type="customer",
+        target_id=customer_id,
+        target_text=_("Deleted customer"),
+    )
     Customer.history.filter(id=customer_id).update(
         name=_("Deleted customer"),
         phone="",

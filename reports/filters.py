@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AuditAction, AuditEvent
 from core.widgets import QuickSelect
 from credit.models import CreditPayment, CreditPaymentMethod
 from credit.selectors import BUCKETS, ageing_by_customer
@@ -286,3 +287,30 @@ class ActivityCustomerFilterSet(django_filters.FilterSet):
         from reports.selectors import customer_activity
 
         return customer_activity(self.chosen_period, self.chosen_cluster)
+
+
+# --- the audit log ---
+class AuditEventFilterSet(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(
+        label=_("From"), method="filter_date_from", widget=DATE_INPUT
+    )
+    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=DATE_INPUT)
+    action = django_filters.ChoiceFilter(
+        label=_("What"), choices=AuditAction.choices, empty_label=_("Everything")
+    )
+    actor = StaffChoiceFilter(
+        label=_("Who"), queryset=sale_cashier_choices(), empty_label=_("All staff")
+    )
+
+    class Meta:
+        model = AuditEvent
+        form = PaymentFilterForm
+        fields = ["date_from", "date_to", "action", "actor"]
+
+    def filter_date_from(self, queryset, name, value):
+        start = shop_day_start(value)
+        return queryset.filter(occurred_at__gte=start) if start else queryset
+
+    def filter_date_to(self, queryset, name, value):
+        end = shop_day_start(value, days_later=1)  # inclusive of the "to" day
+        return queryset.filter(occurred_at__lt=end) if end else queryset

@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from core.models import AuditEvent
 from core.tables import BaseTable, LocalDateTimeColumn
 from credit.models import CreditPayment
 from customers.models import Customer
@@ -136,3 +137,21 @@ class ActivityCustomerTable(BaseTable):
         from reports.selectors import average_basket
 
         return f"{average_basket(record.revenue, record.visits):,.2f}"
+
+
+# --- the audit log ---
+class AuditEventTable(BaseTable):
+    """Who did what and when, newest first."""
+
+    occurred_at = LocalDateTimeColumn(verbose_name=_("When"), format="d M Y H:i")
+    actor_name = tables.Column(verbose_name=_("Who"), default="—")
+    action = tables.Column(verbose_name=_("What"))
+    target = tables.Column(verbose_name=_("On"), orderable=False, default="—")
+    amount = MoneyColumn(verbose_name=_("Amount"), orderable=False, default="")
+    details = tables.Column(verbose_name=_("Details"), orderable=False, default="")
+
+    class Meta(BaseTable.Meta):
+        model = AuditEvent
+        fields = ("occurred_at", "actor_name", "action", "target", "amount", "details")
+        order_by = ("-occurred_at",)
+        empty_text = _("Nothing recorded matches these filters.")

@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.ReportIndexView.as_view(), name="index"),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("credit/", views.CreditReportView.as_view(), name="credit_report"),
     path("credit/export/", views.CreditReportExportView.as_view(), name="credit_report_export"),
     path("credit/ageing/", views.CreditAgeingView.as_view(), name="credit_ageing"),

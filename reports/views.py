@@ -16,6 +16,7 @@ from django.views.generic import TemplateView, View
 
 from core.charts import BUCKET_COLOURS, Chart
 from core.export import stream_resource_csv
+from core.models import AuditEvent
 from core.money import ZERO
 from core.views import FilteredExportView, FilteredTableView, StaffPermissionRequiredMixin
 from credit.models import CreditPayment
@@ -23,6 +24,7 @@ from credit.selectors import ageing_summary, customers_owing_as_of, outstanding_
 from reports.filters import (
     ActivityCustomerFilterSet,
     AsOfForm,
+    AuditEventFilterSet,
     CreditPaymentFilterSet,
     CreditReportFilterSet,
     ReportPeriodForm,
@@ -50,7 +52,12 @@ from reports.selectors import (
     sms_reminder_customers,
     vip_summary,
 )
-from reports.tables import ActivityCustomerTable, CreditPaymentTable, CreditReportTable
+from reports.tables import (
+    ActivityCustomerTable,
+    AuditEventTable,
+    CreditPaymentTable,
+    CreditReportTable,
+)
 from sales.models import CustomerSalesTotal, SalesPeriod
 
 
@@ -473,3 +480,16 @@ class ActivityByCustomerExportView(ActivityByCustomerView, FilteredExportView):
     def get(self, request, *args, **kwargs):
         self.filterset = self.get_filterset(self.get_filterset_class())
         return super().get(request, *args, **kwargs)
+
+
+class AuditLogView(FilteredTableView):
+    """The audit log: every money change, customer change or deletion, export and import, with
+    who did it and when (core.audit), newest first, by day, kind and member of staff."""
+
+    permission_required = "core.view_auditevent"
+    filterset_class = AuditEventFilterSet
+    table_class = AuditEventTable
+    template_name = "reports/audit_log.html"
+
+    def get_queryset(self):
+        return AuditEvent.objects.all()

@@ -10,6 +10,8 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_record
+from core.models import AuditAction
 from core.money import to_money
 from core.mpesa import (
     mpesa_code_claim,
@@ -353,6 +355,14 @@ def sale_void(*, actor, sale: Sale, reason: str) -> Sale:
     sale.voided_by = actor
     sale.void_reason = reason[:255]
     sale.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.SALE_VOIDED,
+        target=sale,
+        amount=-sale.total,
+        details=sale.void_reason,
+        at=sale.voided_at,
+    )
     first_visit_before = first_visit_after = None
     if locked_customer is not None:
         if sale.payment_method == PaymentMethod.CREDIT:

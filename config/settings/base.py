@@ -58,6 +58,10 @@ MIDDLEWARE = [
     # named permissions come on top.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An oversized upload is refused unread, with a page: the body is first read by the CSRF
+    # check (a view hook, run after every middleware here), never by the middleware above.
+    "core.middleware.RequestBodyLimitMiddleware",
+    "core.middleware.ExportAuditMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -115,6 +119,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# The largest request body accepted: an import file (core.tabular.MAX_UPLOAD_BYTES, 10 MB) and
+# its form. Form fields without a file stay under Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=11 * 1024 * 1024)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -74,6 +74,7 @@ ACCESS = {
     "credit:credit_limit": (BACK_OFFICE, "customer"),
     "reports:index": (BACK_OFFICE, None),
     "reports:dashboard": (BACK_OFFICE, None),
+    "reports:audit_log": (BACK_OFFICE, None),
     "reports:credit_report": (BACK_OFFICE, None),
     "reports:credit_report_export": (BACK_OFFICE, None),
     "reports:credit_ageing": (BACK_OFFICE, None),

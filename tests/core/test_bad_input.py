@@ -13,6 +13,7 @@ come from the `HYPOTHESIS_EXAMPLES` environment variable (default 25).
 import os
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -208,3 +209,26 @@ def test_digits_that_are_not_an_id_are_a_message_at_the_till(client, cashier, pr
     )
     assert response.status_code == 200
     assert "no longer exists" in response.content.decode()
+
+
+def test_an_oversized_upload_is_refused_unread_with_a_page(client, manager, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1024
+    client.force_login(manager)
+    before = row_counts()
+    response = client.post(
+        reverse("customers:customer_import"),
+        {"file": SimpleUploadedFile("big.csv", b"Name,Phone\n" + b"x" * 4096, "text/csv")},
+    )
+    assert response.status_code == 413
+    assert "Nothing was saved" in response.content.decode()
+    assert row_counts() == before
+
+
+def test_too_many_fields_is_a_page_that_says_so(client, manager, settings):
+    settings.DEBUG = False
+    client.force_login(manager)
+    response = client.post(
+        reverse("customers:customer_add"), {f"field{n}": "x" for n in range(1500)}
+    )
+    assert response.status_code == 400
+    assert "could not read what was sent" in response.content.decode()

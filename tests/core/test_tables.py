@@ -29,6 +29,7 @@ PAGES = [
     ("reports:credit_report", {}),
     ("reports:credit_payments", {}),
     ("reports:activity_customers", {}),
+    ("reports:audit_log", {}),
 ]
 
 
