@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
@@ -37,3 +39,16 @@ def test_failed_logins_lock_that_username_on_that_address_only(client, cashier, 
     # ...and so can the same user from another address.
     client.post(reverse("logout"))
     assert attempt(client, "cashier", "pw-for-tests-only", address="10.0.0.9").status_code == 302
+
+
+def test_sessions_end_after_a_working_day_or_when_the_browser_closes(client, cashier, settings):
+    client.force_login(cashier)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and not cookie["expires"]
+    assert client.session.get_expiry_age() <= 12 * 60 * 60
+
+
+@pytest.mark.parametrize("weak", ["12345678", "password", "cashier1", "short"])
+def test_weak_passwords_are_refused(cashier, weak):
+    with pytest.raises(ValidationError):
+        validate_password(weak, user=cashier)
