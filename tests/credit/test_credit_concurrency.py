@@ -13,7 +13,6 @@ from io import StringIO
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 
 from core.models import MpesaCode
@@ -22,18 +21,9 @@ from credit.services import CreditLimitExceeded, credit_payment_receive
 from sales.models import Payment, PaymentMethod, Sale
 from sales.services import sale_complete
 from tests.factories import make_product
-from tests.sales.test_sale_concurrency import describe, run_together
+from tests.sales.test_sale_concurrency import CONCURRENCY_MARKS, describe, run_together
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL (row locks, concurrent commits); "
-        "run with DATABASE_URL=postgres://...",
-    ),
-    pytest.mark.django_db(transaction=True),
-    # Before any fixture that needs a role or a customer group: the flush removed them.
-    pytest.mark.usefixtures("migrated_reference_data"),
-]
+pytestmark = CONCURRENCY_MARKS
 
 THREADS = 16
 OPERATIONS_PER_THREAD = 12

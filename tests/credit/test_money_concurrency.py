@@ -16,10 +16,8 @@ import uuid
 from decimal import Decimal
 from io import StringIO
 
-import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Sum
 
 from credit.models import CreditEntry, CreditEntryKind, CreditPayment, CreditPaymentMethod
@@ -29,17 +27,9 @@ from sales.models import PaymentMethod, Sale
 from sales.selectors import customers_with_stale_visit_figures
 from sales.services import sale_complete, sale_void
 from tests.factories import make_product
-from tests.sales.test_sale_concurrency import describe, run_together
+from tests.sales.test_sale_concurrency import CONCURRENCY_MARKS, describe, run_together
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="concurrency tests need PostgreSQL (row locks, concurrent commits); "
-        "run with DATABASE_URL=postgres://...",
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("migrated_reference_data"),
-]
+pytestmark = CONCURRENCY_MARKS
 
 THREADS = 12
 OPERATIONS_PER_THREAD = 14

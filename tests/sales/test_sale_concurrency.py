@@ -25,7 +25,9 @@ from sales.models import Invoice, Payment, PaymentMethod, Sale, SaleLine
 from sales.services import SaleAlreadyRecorded, invoice_issue, sale_complete
 from tests.factories import make_product, sell
 
-pytestmark = [
+# Threads that each commit on their own connection: PostgreSQL only, committed for real. The
+# other concurrency tests (tests/credit) use the same marks.
+CONCURRENCY_MARKS = [
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrency tests need PostgreSQL (row locks, concurrent commits); "
@@ -35,6 +37,7 @@ pytestmark = [
     # Before any fixture that needs a role or a customer group: the flush removed them.
     pytest.mark.usefixtures("migrated_reference_data"),
 ]
+pytestmark = CONCURRENCY_MARKS
 
 THREADS = 16
 SALES_PER_THREAD = 10
