@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
+.PHONY: run serve test install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -30,6 +30,33 @@ run: demo
 	$(PY) manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST_PORT)
+
+## The back office as a shop runs it: production settings under gunicorn (config/gunicorn.conf.py),
+## static files from WhiteNoise, PostgreSQL (SERVE_DATABASE_URL, created if missing), and the
+## background worker beside it. Plain HTTP on 127.0.0.1:8000 (HTTPS=off) for this machine or a
+## proxy in front; behind a proxy that terminates HTTPS: make serve HTTPS=on BIND=0.0.0.0:8000
+## ALLOWED_HOSTS=backoffice.example.co.ke. The secret key is made once, in var/secret_key.
+## No demo data: create the first login with manage.py createsuperuser (same environment).
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/backoffice
+HTTPS ?= off
+BIND ?= 127.0.0.1:8000
+ALLOWED_HOSTS ?= 127.0.0.1,localhost
+SERVE_ENV = DJANGO_SETTINGS_MODULE=config.settings.production DATABASE_URL=$(SERVE_DATABASE_URL) \
+	HTTPS=$(HTTPS) BIND=$(BIND) ALLOWED_HOSTS=$(ALLOWED_HOSTS) SECRET_KEY="$$(cat var/secret_key)"
+
+var/secret_key: | $(INSTALLED)
+	mkdir -p var
+	umask 077 && $(PY) -c "from django.core.management.utils import get_random_secret_key as k; print(k())" > $@
+
+serve: install var/secret_key
+	$(SERVE_ENV) $(PY) manage.py create_database
+	$(SERVE_ENV) $(PY) manage.py migrate --noinput
+	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "Back office (production settings, gunicorn): http://$(BIND)/"
+	$(SERVE_ENV) $(PY) manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(SERVE_ENV) $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 
 ## The whole suite: SQLite unless DATABASE_URL is set; browser tests need /usr/bin/chromium.
 test: install
