@@ -19,11 +19,14 @@ from credit.selectors import BUCKETS, ageing_by_customer
 from customers.models import Cluster, Customer, CustomerGroup
 from customers.selectors import customer_search
 from reports.selectors import ReportPeriod
-from sales.filters import SaleFilterForm, StaffChoiceFilter, shop_day_start
+from sales.filters import (
+    DATE_INPUT,
+    DayRangeFilterForm,
+    DayRangeFilterSet,
+    StaffChoiceFilter,
+)
 from sales.models import CustomerSalesTotal, SalesPeriod
 from sales.selectors import sale_cashier_choices
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class AsOfForm(forms.Form):
@@ -112,15 +115,8 @@ class CreditReportFilterSet(django_filters.FilterSet):
         return filter_pk_in(queryset, (pk for pk, row in ageing.items() if row.bucket(value) > 0))
 
 
-class PaymentFilterForm(SaleFilterForm):
-    """The sales list's check that the "to" date is not before the "from" date."""
-
-
-class CreditPaymentFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(
-        label=_("From"), method="filter_date_from", widget=DATE_INPUT
-    )
-    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=DATE_INPUT)
+class CreditPaymentFilterSet(DayRangeFilterSet):
+    day_field = "received_at"
     method = django_filters.ChoiceFilter(
         label=_("Method"), choices=CreditPaymentMethod.choices, empty_label=_("All methods")
     )
@@ -139,17 +135,8 @@ class CreditPaymentFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = CreditPayment
-        form = PaymentFilterForm
+        form = DayRangeFilterForm
         fields = ["date_from", "date_to", "method", "cashier", "customer"]
-
-    def filter_date_from(self, queryset, name, value):
-        start = shop_day_start(value)
-        return queryset.filter(received_at__gte=start) if start else queryset
-
-    def filter_date_to(self, queryset, name, value):
-        # Inclusive: everything before midnight at the end of the "to" day (Africa/Nairobi).
-        end = shop_day_start(value, days_later=1)
-        return queryset.filter(received_at__lt=end) if end else queryset
 
     def filter_customer(self, queryset, name, value):
         return queryset.filter(customer__in=customer_search(Customer.objects.all(), value))
@@ -290,11 +277,8 @@ class ActivityCustomerFilterSet(django_filters.FilterSet):
 
 
 # --- the audit log ---
-class AuditEventFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(
-        label=_("From"), method="filter_date_from", widget=DATE_INPUT
-    )
-    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=DATE_INPUT)
+class AuditEventFilterSet(DayRangeFilterSet):
+    day_field = "occurred_at"
     action = django_filters.ChoiceFilter(
         label=_("What"), choices=AuditAction.choices, empty_label=_("Everything")
     )
@@ -304,13 +288,5 @@ class AuditEventFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = AuditEvent
-        form = PaymentFilterForm
+        form = DayRangeFilterForm
         fields = ["date_from", "date_to", "action", "actor"]
-
-    def filter_date_from(self, queryset, name, value):
-        start = shop_day_start(value)
-        return queryset.filter(occurred_at__gte=start) if start else queryset
-
-    def filter_date_to(self, queryset, name, value):
-        end = shop_day_start(value, days_later=1)  # inclusive of the "to" day
-        return queryset.filter(occurred_at__lt=end) if end else queryset

@@ -61,16 +61,9 @@ class StaffChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = StaffChoiceField
 
 
-class SaleFilterForm(forms.Form):
-    def clean(self):
-        cleaned_data = super().clean()
-        start, end = cleaned_data.get("date_from"), cleaned_data.get("date_to")
-        if start and end and end < start:
-            self.add_error(
-                "date_to",
-                _("The “to” date is before the “from” date. Pick a “to” date on or after it."),
-            )
-        return cleaned_data
+# --- a range of the shop's days: the sales list, the payment history, the audit log ---------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def shop_day_start(day: date, *, days_later: int = 0) -> datetime | None:
@@ -83,17 +76,42 @@ def shop_day_start(day: date, *, days_later: int = 0) -> datetime | None:
         return None
 
 
-class SaleFilterSet(django_filters.FilterSet):
+class DayRangeFilterForm(forms.Form):
+    """A day range's filter form: the "to" day may not come before the "from" day."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        start, end = cleaned_data.get("date_from"), cleaned_data.get("date_to")
+        if start and end and end < start:
+            self.add_error(
+                "date_to",
+                _("The “to” date is before the “from” date. Pick a “to” date on or after it."),
+            )
+        return cleaned_data
+
+
+class DayRangeFilterSet(django_filters.FilterSet):
+    """From and To, whole days in the shop's time zone, both included, on the `day_field`
+    timestamp. Subclasses name `day_field` and use `DayRangeFilterForm` as their Meta.form."""
+
+    day_field = ""
     date_from = django_filters.DateFilter(
-        label=_("From"),
-        method="filter_date_from",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label=_("From"), method="filter_date_from", widget=DATE_INPUT
     )
-    date_to = django_filters.DateFilter(
-        label=_("To"),
-        method="filter_date_to",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    date_to = django_filters.DateFilter(label=_("To"), method="filter_date_to", widget=DATE_INPUT)
+
+    def filter_date_from(self, queryset, name, value):
+        start = shop_day_start(value)
+        return queryset.filter(**{f"{self.day_field}__gte": start}) if start else queryset
+
+    def filter_date_to(self, queryset, name, value):
+        # Inclusive: everything before midnight at the end of the "to" day.
+        end = shop_day_start(value, days_later=1)
+        return queryset.filter(**{f"{self.day_field}__lt": end}) if end else queryset
+
+
+class SaleFilterSet(DayRangeFilterSet):
+    day_field = "sold_at"
     cashier = StaffChoiceFilter(
         label=_("Cashier"), queryset=sale_cashier_choices(), empty_label=_("All cashiers")
     )
@@ -122,7 +140,7 @@ class SaleFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Sale
-        form = SaleFilterForm
+        form = DayRangeFilterForm
         fields = [
             "date_from",
             "date_to",
@@ -132,15 +150,6 @@ class SaleFilterSet(django_filters.FilterSet):
             "cluster",
             "status",
         ]
-
-    def filter_date_from(self, queryset, name, value):
-        start = shop_day_start(value)
-        return queryset.filter(sold_at__gte=start) if start else queryset
-
-    def filter_date_to(self, queryset, name, value):
-        # Inclusive: everything before midnight at the end of the "to" day.
-        end = shop_day_start(value, days_later=1)
-        return queryset.filter(sold_at__lt=end) if end else queryset
 
     def filter_customer(self, queryset, name, value):
         return queryset.filter(customer__in=customer_search(Customer.objects.all(), value))
