@@ -11,19 +11,12 @@ claim the views are held to. A URL pattern added without an entry here fails
 `test_every_url_is_listed`.
 """
 
-from decimal import Decimal
-
 import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
 
-from credit.services import credit_payment_receive
-from customers.models import CustomerImport
-from sales.models import ProductImport
-from sales.services import invoice_issue
 from tests.core.test_urls import project_patterns
-from tests.factories import make_product, sell
 
 pytestmark = pytest.mark.django_db
 
@@ -114,27 +107,6 @@ def url_names() -> set[str]:
 def test_every_url_is_listed():
     """A new page fails here until it says who may open it."""
     assert url_names() - PUBLIC == set(ACCESS)
-
-
-@pytest.fixture
-def objects(cashier, manager, make_customer):
-    """One of each kind of object a URL names, made through the services."""
-    customer = make_customer(name="Wanjiru Kamau", credit_limit=Decimal("5000"))
-    sale = sell(cashier=cashier, customer=customer, total="500", payment_method="credit")
-    payment = credit_payment_receive(actor=cashier, customer=customer, amount="100", method="cash")
-    return {
-        "customer": customer.pk,
-        "sale": sale.pk,
-        "invoice": invoice_issue(actor=manager, sale=sale).pk,
-        "credit_payment": payment.pk,
-        "product": make_product(actor=manager).pk,
-        "customer_import": CustomerImport.objects.create(
-            created_by=manager, file_name="customers.csv"
-        ).pk,
-        "product_import": ProductImport.objects.create(
-            created_by=manager, file_name="prices.csv"
-        ).pk,
-    }
 
 
 def address(name: str, objects: dict, *, pk=None) -> str:

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 from sales.models import Payment, Sale, SaleLine
 from tests.core.test_authorisation import ACCESS, POST_ONLY, address, row_counts
-from tests.core.test_authorisation import objects as objects  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
