@@ -67,7 +67,7 @@ class TillCart:
         """Read the cart back from the till form, in three queries whatever its size."""
         cart = cls(token=_uuid_or_none(data.get("till_token")) or uuid.uuid4())
         cart.token_was_missing = _uuid_or_none(data.get("till_token")) is None
-        cart.customer = _customer_or_none(data.get("customer"))
+        cart.customer = customer_or_none(data.get("customer"))
         if data.get("customer") and cart.customer is None:
             cart.problems.append(_("The customer chosen on this till no longer exists."))
         product_ids = data.getlist("line_product")[:MAX_CART_LINES]
@@ -166,7 +166,8 @@ def _money_or_none(value) -> Decimal | None:
         return None
 
 
-def _customer_or_none(value) -> Customer | None:
+def customer_or_none(value) -> Customer | None:
+    """The customer a till form names by id (with their group, for the prices), or None."""
     pk = id_or_none(value)
     if pk is None:
         return None

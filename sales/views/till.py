@@ -28,7 +28,7 @@ from customers.services import customer_create
 from sales.models import PaymentMethod
 from sales.selectors import product_by_code, product_on_sale, products_for_till
 from sales.services import SaleAlreadyRecorded, sale_complete
-from sales.till import TillCart
+from sales.till import TillCart, customer_or_none
 
 
 class TillView(StaffPermissionRequiredMixin, View):
@@ -121,12 +121,7 @@ class TillView(StaffPermissionRequiredMixin, View):
             )
 
     def action_choose_customer(self, cart, payment, argument):
-        pk = id_or_none(argument)
-        customer = (
-            Customer.objects.select_related("group").filter(pk=pk).first()
-            if pk is not None
-            else None
-        )
+        customer = customer_or_none(argument)
         if customer is None:
             self.page["errors"].append(_("That customer no longer exists."))
             return
