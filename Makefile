@@ -27,7 +27,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "Back office: http://$(HOST_PORT)/"
-	$(PY) manage.py db_worker & worker=$$!; \
+	$(PY) manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST_PORT)
 
@@ -54,7 +54,7 @@ serve: install var/secret_key
 	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "Back office (production settings, gunicorn): http://$(BIND)/"
-	$(SERVE_ENV) $(PY) manage.py db_worker & worker=$$!; \
+	$(SERVE_ENV) $(PY) manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(SERVE_ENV) $(VENV)/bin/gunicorn -c config/gunicorn.conf.py config.wsgi
 

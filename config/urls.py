@@ -16,4 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# A database that goes away for a moment is a 503 "try again", not a 500 (core/errors.py).
+handler500 = "core.errors.server_error"
+
 admin.site.site_header = _("Back office administration")
