@@ -27,7 +27,7 @@ def next_mpesa_code() -> str:
     return f"TST{next(_mpesa_codes):07d}"
 
 
-def sell(*, cashier, total, payment_method, customer=None, sold_at=None):
+def sell(*, cashier, total, payment_method, customer=None, sold_at=None, till_token=None):
     """A one-line sale of `total` shillings through the till's service (cash paid exactly)."""
     product = make_product(retail_price=total)
     return sale_complete(
@@ -38,4 +38,5 @@ def sell(*, cashier, total, payment_method, customer=None, sold_at=None):
         cash_tendered=Decimal(str(total)) if payment_method == PaymentMethod.CASH else None,
         mpesa_code=next_mpesa_code() if payment_method == PaymentMethod.MPESA else "",
         sold_at=sold_at,
+        till_token=till_token,
     )

@@ -27,6 +27,11 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Behind a load balancer or proxy every request comes from its address: the login lockout
+# (keyed by username and address) then reads the staff member's own from X-Forwarded-For
+# (core/addresses.py). Left at 0 (no proxy) the header is ignored: anyone can write it.
+PROXIES_IN_FRONT = env.int("PROXIES_IN_FRONT", default=0)
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
