@@ -197,36 +197,24 @@ class Cashier(Staff):
         self.send("GET", receipt, "till: receipt")
 
     def add_product(self, form: Form) -> Form:
-        """Type part of a product's name, pick it from the suggestions."""
+        """Type a product's name (or code), pick it from the suggestions."""
         product = self.rng.choice(WORLD["products"])
-        self.pause()
-        query = urlencode({"product_query": product["query"]})
-        matches = self.send("GET", f"/till/products/?{query}", "till: product search", htmx=True)
-        offered = re.findall(r'value="add_product:(\d+)"', matches.text)
-        if str(product["id"]) not in offered:
-            self.fail("till: product search", f"{product['query']!r} did not offer the product")
-        page = self.send(
-            "POST",
-            "/till/",
-            "till: add product",
-            data=form.submit("action", f"add_product:{product['id']}"),
-            htmx=True,
-        )
-        return read_form(page.text, "till")
+        return self.pick(form, "product", product, "add_product", "till: add product")
 
     def choose_customer(self, form: Form, customer: dict) -> Form:
+        """Type a customer's name (or phone), pick them from the suggestions."""
+        return self.pick(form, "customer", customer, "choose_customer", "till: choose customer")
+
+    def pick(self, form: Form, kind: str, thing: dict, action: str, name: str) -> Form:
+        """The till's search box for `kind`: type, wait for the suggestions (the till's search
+        view), press the one for `thing`; the till comes back with it in the cart."""
         self.pause()
-        query = urlencode({"customer_query": customer["query"]})
-        matches = self.send("GET", f"/till/customers/?{query}", "till: customer search", htmx=True)
-        if f'value="choose_customer:{customer["id"]}"' not in matches.text:
-            self.fail("till: customer search", f"{customer['query']!r} did not offer them")
-        page = self.send(
-            "POST",
-            "/till/",
-            "till: choose customer",
-            data=form.submit("action", f"choose_customer:{customer['id']}"),
-            htmx=True,
-        )
+        query = urlencode({f"{kind}_query": thing["query"]})
+        matches = self.send("GET", f"/till/{kind}s/?{query}", f"till: {kind} search", htmx=True)
+        button = f"{action}:{thing['id']}"
+        if f'value="{button}"' not in matches.text:
+            self.fail(f"till: {kind} search", f"{thing['query']!r} did not offer {button}")
+        page = self.send("POST", "/till/", name, data=form.submit("action", button), htmx=True)
         return read_form(page.text, "till")
 
 

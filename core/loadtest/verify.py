@@ -167,41 +167,29 @@ def read_acknowledged(path: Path) -> dict[str, list[dict]]:
 def money_report(acknowledged: dict[str, list[dict]], *, since: datetime) -> tuple[dict, list]:
     """Hold the database to every receipt shown since `since`; then the ledger."""
     problems = []
-    sales = acknowledged["sale"]
-    payments = acknowledged["payment"]
-
-    recorded_sales = dict(
-        Sale.objects.filter(till_token__in=[a["token"] for a in sales]).values_list(
-            "till_token", "pk"
-        )
+    sales, payments = acknowledged["sale"], acknowledged["payment"]
+    recorded_sales, sale_problems = _held_to_receipts(
+        "sale",
+        sales,
+        Sale.objects.filter(till_token__in=[a["token"] for a in sales]),
+        token_field="till_token",
+        shown_to="cashier",
+        of_the_run=Sale.objects.filter(
+            cashier__username__startswith=STAFF_PREFIX, sold_at__gte=since
+        ),
     )
-    problems += _held_to_receipts("sale", sales, {str(k): v for k, v in recorded_sales.items()})
-    unshown = Sale.objects.filter(
-        cashier__username__startswith=STAFF_PREFIX, sold_at__gte=since
-    ).exclude(pk__in=recorded_sales.values())
-    if unshown.exists():
-        problems.append(
-            f"{unshown.count()} sale(s) recorded that no cashier was shown a receipt for: "
-            f"{list(unshown.values_list('pk', flat=True)[:10])}"
-        )
-    problems += _sales_whole(since)
-
-    recorded_payments = dict(
-        CreditPayment.objects.filter(form_token__in=[a["token"] for a in payments]).values_list(
-            "form_token", "pk"
-        )
+    problems += sale_problems + _sales_whole(since)
+    _recorded, payment_problems = _held_to_receipts(
+        "payment",
+        payments,
+        CreditPayment.objects.filter(form_token__in=[a["token"] for a in payments]),
+        token_field="form_token",
+        shown_to="manager",
+        of_the_run=CreditPayment.objects.filter(
+            received_by__username__startswith=STAFF_PREFIX, received_at__gte=since
+        ),
     )
-    problems += _held_to_receipts(
-        "payment", payments, {str(k): v for k, v in recorded_payments.items()}
-    )
-    unshown_payments = CreditPayment.objects.filter(
-        received_by__username__startswith=STAFF_PREFIX, received_at__gte=since
-    ).exclude(pk__in=recorded_payments.values())
-    if unshown_payments.exists():
-        problems.append(
-            f"{unshown_payments.count()} payment(s) recorded that no manager was shown a "
-            "receipt for"
-        )
+    problems += payment_problems
 
     ledger = StringIO()
     try:
@@ -209,7 +197,7 @@ def money_report(acknowledged: dict[str, list[dict]], *, since: datetime) -> tup
     except CommandError as error:
         problems.append(f"check_credit_balances: {error} {ledger.getvalue().strip()}")
     by_method = dict(
-        Sale.objects.filter(pk__in=recorded_sales.values())
+        Sale.objects.filter(pk__in=recorded_sales)
         .values_list("payment_method")
         .annotate(Count("pk"))
     )
@@ -222,23 +210,34 @@ def money_report(acknowledged: dict[str, list[dict]], *, since: datetime) -> tup
     return report, problems
 
 
-def _held_to_receipts(kind: str, acknowledged: list[dict], recorded: dict[str, int]) -> list:
+def _held_to_receipts(
+    kind: str, acknowledged: list[dict], recorded, *, token_field, shown_to, of_the_run
+) -> tuple[list[int], list[str]]:
+    """Hold `recorded` (the rows of the acknowledged forms' tokens) to the receipts shown, and
+    `of_the_run` (every row the run's staff made) to them too; returns the recorded ids."""
+    by_token = {str(token): pk for token, pk in recorded.values_list(token_field, "pk")}
     problems = []
     tokens = [a["token"] for a in acknowledged]
     if len(set(tokens)) != len(tokens):
         problems.append(f"a {kind} form was acknowledged twice under one token")
-    missing = [a for a in acknowledged if a["token"] not in recorded]
+    missing = [a for a in acknowledged if a["token"] not in by_token]
     if missing:
         problems.append(
             f"{len(missing)} acknowledged {kind}(s) are not in the database: "
             f"{[a['id'] for a in missing[:10]]}"
         )
-    wrong = [a for a in acknowledged if a["token"] in recorded and recorded[a["token"]] != a["id"]]
+    wrong = [a for a in acknowledged if a["token"] in by_token and by_token[a["token"]] != a["id"]]
     if wrong:
         problems.append(
             f"{len(wrong)} {kind} receipt(s) showed a number other than the recorded one"
         )
-    return problems
+    unshown = of_the_run.exclude(pk__in=by_token.values())
+    if unshown.exists():
+        problems.append(
+            f"{unshown.count()} {kind}(s) recorded that no {shown_to} was shown a receipt for: "
+            f"{list(unshown.values_list('pk', flat=True)[:10])}"
+        )
+    return list(by_token.values()), problems
 
 
 def _sales_whole(since: datetime) -> list[str]:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser(manager):
+def answering_client(manager):
     """A client that answers as the server does (the error page) instead of raising."""
     client = Client(raise_request_exception=False)
     client.force_login(manager)
@@ -32,12 +32,12 @@ def browser(manager):
         InterfaceError("connection already closed"),
     ],
 )
-def test_a_lost_database_is_a_503_page_that_says_try_again(browser, monkeypatch, error):
+def test_a_lost_database_is_a_503_page_that_says_try_again(answering_client, monkeypatch, error):
     def database_gone(self):
         raise error
 
     monkeypatch.setattr(CustomerListView, "get_queryset", database_gone)
-    response = browser.get(reverse("customers:customer_list"))
+    response = answering_client.get(reverse("customers:customer_list"))
     assert response.status_code == 503
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
     page = response.content.decode()
@@ -46,7 +46,7 @@ def test_a_lost_database_is_a_503_page_that_says_try_again(browser, monkeypatch,
     assert "recorded only once" in page
 
 
-def test_a_lost_database_in_a_middleware_is_a_503_too(browser, monkeypatch):
+def test_a_lost_database_in_a_middleware_is_a_503_too(answering_client, monkeypatch):
     """The session is read by the authentication middleware's user, outside any view."""
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -54,16 +54,16 @@ def test_a_lost_database_in_a_middleware_is_a_503_too(browser, monkeypatch):
         raise OperationalError("could not connect to server: Connection refused")
 
     monkeypatch.setattr(SessionStore, "load", database_gone)
-    response = browser.get(reverse("customers:customer_list"))
+    response = answering_client.get(reverse("customers:customer_list"))
     assert response.status_code == 503
 
 
-def test_any_other_failure_is_still_the_500_page(browser, monkeypatch):
+def test_any_other_failure_is_still_the_500_page(answering_client, monkeypatch):
     def bug(self):
         raise ZeroDivisionError
 
     monkeypatch.setattr(CustomerListView, "get_queryset", bug)
-    response = browser.get(reverse("customers:customer_list"))
+    response = answering_client.get(reverse("customers:customer_list"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
 

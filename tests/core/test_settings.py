@@ -11,7 +11,8 @@ from core.addresses import client_address
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-def test_production_settings_pass_the_deploy_check_without_warnings():
+def manage_in_production(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
+    """`manage.py <arguments>` with the production settings, in a process of its own."""
     # The browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is (rightly) a deploy warning; not ours here.
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
@@ -19,9 +20,10 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 30 + "a-long-random-production-secret-key-for-the-check",
         "ALLOWED_HOSTS": "backoffice.example.co.ke",
+        **environment,
     }
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", *arguments],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -29,6 +31,11 @@ def test_production_settings_pass_the_deploy_check_without_warnings():
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_production_settings_pass_the_deploy_check_without_warnings():
+    result = manage_in_production("check", "--deploy", "--fail-level", "WARNING")
     assert "no issues" in result.stdout
 
 
@@ -43,22 +50,7 @@ print("address:", get_client_ip_address(RequestFactory().get("/", **through_bala
 
 def lockout_address(**environment) -> str:
     """The address the production settings' login lockout reads off a request."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "backoffice.example.co.ke",
-        **environment,
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", LOCKOUT_ADDRESS],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = manage_in_production("shell", "-c", LOCKOUT_ADDRESS, **environment)
     return result.stdout.rpartition("address:")[2].strip()
 
 
