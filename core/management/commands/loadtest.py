@@ -339,10 +339,10 @@ def restart_database(commands, outage_seconds: int, log) -> tuple[float, float]:
     connection.close()
     log(f"Stopping PostgreSQL ({' '.join(stop)})...")
     down = time.time()
-    subprocess.run(stop, check=True, capture_output=True)
+    _run_or_explain(stop)
     time.sleep(outage_seconds)
     log(f"Starting PostgreSQL ({' '.join(start)})...")
-    subprocess.run(start, check=True, capture_output=True)
+    _run_or_explain(start)
     settings_dict = connection.settings_dict
     for _attempt in range(600):
         try:
@@ -362,6 +362,15 @@ def restart_database(commands, outage_seconds: int, log) -> tuple[float, float]:
     up = time.time()
     log(f"PostgreSQL answering again after {up - down:.1f} s.")
     return down, up
+
+
+def _run_or_explain(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise CommandError(
+            f"{' '.join(command)} failed ({result.returncode}): "
+            f"{(result.stderr or result.stdout).strip()}"
+        )
 
 
 def worker_recovered(server: Server, log) -> list[str]:
