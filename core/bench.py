@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -79,6 +79,17 @@ def throwaway_database(
             else:
                 connection.creation.destroy_test_db(original_name, verbosity=0)
                 log(f"Dropped {bench_name}.")
+
+
+def database_url(name: str | None = None) -> str:
+    """The connection's PostgreSQL server as a URL, for another process or tool (gunicorn,
+    pg_dump): its database, or `name` on the same server."""
+    s = connection.settings_dict
+    credentials = quote(s["USER"] or "", safe="")
+    if s["PASSWORD"]:
+        credentials += ":" + quote(s["PASSWORD"], safe="")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgresql://{credentials}@{s['HOST'] or 'localhost'}{port}/{name or s['NAME']}"
 
 
 def run_facts() -> dict:

@@ -10,6 +10,7 @@ for the Locust process, which imports no Django.
 
 import secrets
 from decimal import Decimal
+from io import StringIO
 
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -32,7 +33,7 @@ def open_shop(*, cashiers: int, managers: int, log) -> dict:
     """Fill the (empty) database; returns the staff's logins: {"cashiers", "managers",
     "password"}."""
     log("Loading the demo shop (load_demo_data)...")
-    call_command("load_demo_data", verbosity=0, stdout=_Discard())
+    call_command("load_demo_data", stdout=StringIO())  # it prints the demo logins
     password = secrets.token_urlsafe(16)
     staff = {
         "cashiers": _logins(CASHIER_USERNAME, cashiers, CASHIER, password),
@@ -48,7 +49,8 @@ def open_shop(*, cashiers: int, managers: int, log) -> dict:
 def world(staff: dict, *, seed: int) -> dict:
     """What the staff know: their logins, and what to type to find each product and customer."""
     products = []
-    for product_id, name, code in _active_products():
+    active = Product.objects.filter(is_active=True).order_by("pk")
+    for product_id, name, code in active.values_list("pk", "name", "code"):
         query = name if _offers(products_for_till(name), product_id) else code
         products.append({"id": product_id, "query": query})
     customers = [_findable(customer) for customer in Customer.objects.order_by("pk")]
@@ -77,10 +79,6 @@ def _findable(customer: Customer) -> dict:
     }
 
 
-def _active_products():
-    return Product.objects.filter(is_active=True).order_by("pk").values_list("pk", "name", "code")
-
-
 def _offers(matches, pk: int) -> bool:
     return any(match.pk == pk for match in matches)
 
@@ -98,11 +96,3 @@ def _logins(pattern: str, count: int, role: str, password: str) -> list[str]:
         user.groups.add(group)
         usernames.append(user.username)
     return usernames
-
-
-class _Discard:
-    def write(self, text):
-        pass
-
-    def flush(self):
-        pass

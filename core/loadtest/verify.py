@@ -14,7 +14,6 @@ database itself.
 
 import csv
 import json
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from core.bench import percentile
 from credit.models import CreditPayment
 from sales.models import Payment, Sale, SaleLine
 
@@ -72,23 +72,19 @@ def read_requests(path: Path) -> list[Request]:
         ]
 
 
-def percentile(sorted_values: list[float], percent: float) -> float:
-    """Nearest-rank percentile (the value below which `percent` % of them lie)."""
-    if not sorted_values:
-        return 0.0
-    rank = max(1, math.ceil(percent / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
 def timings(requests: list[Request]) -> dict:
+    """Counts and times (the same percentiles as `make bench`: core.bench.percentile)."""
     times = sorted(r.ms for r in requests if r.kind != "CHECK")
+    failures = sum(r.failed for r in requests)
+    if not times:
+        return {"requests": 0, "failures": failures}
     return {
         "requests": len(times),
-        "failures": sum(r.failed for r in requests),
+        "failures": failures,
         "median_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "p99_ms": round(percentile(times, 99), 1),
-        "max_ms": round(times[-1], 1) if times else 0.0,
+        "max_ms": round(times[-1], 1),
     }
 
 

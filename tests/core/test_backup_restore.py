@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 
+from core.bench import database_url
 from customers.models import Customer
 from sales.models import Sale
 from tests.factories import sell
@@ -32,13 +33,6 @@ pytestmark = [
 # What README's "Backups" section says to run.
 BACKUP = ["pg_dump", "--format=custom", "--no-owner"]
 RESTORE = ["pg_restore", "--no-owner", "--exit-on-error"]
-
-
-def server_url(name: str) -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgresql://{s['USER']}{password}@{s['HOST'] or 'localhost'}{port}/{name}"
 
 
 def shop_figures() -> dict:
@@ -61,7 +55,7 @@ def shop_figures() -> dict:
 @pytest.fixture
 def restored_name():
     name = f"{connection.settings_dict['NAME']}_restored"
-    maintenance = server_url("postgres")
+    maintenance = database_url("postgres")
     with psycopg.connect(maintenance, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -77,8 +71,8 @@ def test_a_backup_restores_to_a_working_shop(migrated_reference_data, restored_n
 
     backup = tmp_path / "backoffice.dump"
     original = connection.settings_dict["NAME"]
-    subprocess.run([*BACKUP, f"--file={backup}", server_url(original)], check=True)
-    subprocess.run([*RESTORE, f"--dbname={server_url(restored_name)}", backup], check=True)
+    subprocess.run([*BACKUP, f"--file={backup}", database_url(original)], check=True)
+    subprocess.run([*RESTORE, f"--dbname={database_url(restored_name)}", backup], check=True)
 
     connection.close()
     connection.settings_dict["NAME"] = restored_name

@@ -9,8 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from core.bench import percentile
 from core.loadtest.html import read_form
-from core.loadtest.verify import Outage, Request, money_report, percentile, request_report
+from core.loadtest.verify import Outage, Request, money_report, request_report, timings
 from tests.factories import sell
 
 PAGE = """
@@ -62,14 +63,17 @@ def request(at: float, ms: float = 20, status: int = 200, error: str = "") -> Re
     return Request(at, "GET", "till", ms, status, error)
 
 
-def test_percentiles_are_nearest_rank():
-    values = [float(n) for n in range(1, 101)]
-    assert (percentile(values, 50), percentile(values, 95), percentile(values, 99)) == (
-        50.0,
-        95.0,
-        99.0,
-    )
-    assert percentile([], 95) == 0.0
+def test_times_are_the_percentiles_make_bench_reports():
+    requests = [request(at=n, ms=float(ms)) for n, ms in enumerate(range(100, 0, -1))]
+    figures = timings(requests)
+    samples = [float(ms) for ms in range(1, 101)]
+    assert figures["requests"] == 100 and figures["failures"] == 0
+    assert figures["median_ms"] == round(percentile(samples, 50), 1) == 50.5
+    assert figures["p95_ms"] == round(percentile(samples, 95), 1) == 95.0
+    assert figures["max_ms"] == 100.0
+    # A failed check of a piece of work is no request: no time, only its failure.
+    check = Request(1.0, "CHECK", "till: complete sale", 0, 0, "no receipt")
+    assert timings([check]) == {"requests": 0, "failures": 1}
 
 
 def test_without_a_fault_any_failed_request_is_a_problem():

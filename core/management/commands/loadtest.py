@@ -20,7 +20,6 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 from django.conf import settings
@@ -29,7 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from core.bench import require_postgresql, run_facts, throwaway_database
+from core.bench import database_url, require_postgresql, run_facts, throwaway_database
 from core.loadtest import shop, verify
 from customers.importing import customer_import_upload
 from customers.models import CustomerImport
@@ -125,7 +124,11 @@ class Command(BaseCommand):
             runs = [("steady", options["seconds"], None)]
             if restart:
                 runs.append(("database restart", options["fault_seconds"], restart))
-            results = {**run_facts(), "staff": staff_counts(options), "runs": []}
+            results = {
+                **run_facts(),
+                "staff": {"cashiers": options["cashiers"], "managers": options["managers"]},
+                "runs": [],
+            }
             problems = []
             # M-Pesa codes are accepted once ever: this test's start with two letters of its
             # own, then one per run (the demo shop's codes are random letters and digits).
@@ -343,17 +346,9 @@ def restart_database(commands, outage_seconds: int, log) -> tuple[float, float]:
     time.sleep(outage_seconds)
     log(f"Starting PostgreSQL ({' '.join(start)})...")
     _run_or_explain(start)
-    settings_dict = connection.settings_dict
     for _attempt in range(600):
         try:
-            psycopg.connect(
-                host=settings_dict["HOST"] or None,
-                port=settings_dict["PORT"] or None,
-                user=settings_dict["USER"] or None,
-                password=settings_dict["PASSWORD"] or None,
-                dbname=settings_dict["NAME"],
-                connect_timeout=2,
-            ).close()
+            psycopg.connect(database_url(), connect_timeout=2).close()
             break
         except psycopg.OperationalError:
             time.sleep(0.1)
@@ -396,19 +391,6 @@ def worker_recovered(server: Server, log) -> list[str]:
     if server.worker.poll() is not None:
         return [f"the background worker stopped (exit {server.worker.returncode})"]
     return []
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    credentials = quote(s["USER"] or "", safe="")
-    if s["PASSWORD"]:
-        credentials += ":" + quote(s["PASSWORD"], safe="")
-    port = f":{s['PORT']}" if s["PORT"] else ""
-    return f"postgres://{credentials}@{s['HOST'] or 'localhost'}{port}/{s['NAME']}"
-
-
-def staff_counts(options) -> dict:
-    return {"cashiers": options["cashiers"], "managers": options["managers"]}
 
 
 def markdown(results: dict) -> str:
