@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST_PORT ?= 127.0.0.1:8000
 
-.PHONY: run serve test loadtest install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
+.PHONY: run serve test loadtest lightness install migrate demo lint format check-migrations bench bench-till bench-credit bench-reports bench-import clean
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -73,6 +73,20 @@ LOADTEST_DB := $${LOADTEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/back
 loadtest: install
 	DATABASE_URL=$(LOADTEST_DB) $(PY) manage.py loadtest \
 		--json bench/loadtest.json --markdown bench/loadtest.md $(LOADTEST_ARGS)
+
+## How light the till is on a slow mobile link: the production server (gunicorn, compression on,
+## as make serve runs it) in a throwaway PostgreSQL database holding the demo shop; Chromium
+## (/usr/bin/chromium) through Playwright on a link emulated through CDP (400 ms round trip,
+## 400 kbit/s each way) opens the till cold and warm, then sells two products on credit to a known
+## customer by keyboard as the demo cashier. Prints the first load's bytes on the wire by type,
+## each step's bytes, round trips, time and non-typing keys, and the whole sale's time (typing
+## excluded), each beside its target; writes bench/lightness.json and bench/lightness.md (about
+## 3 minutes, most of it loading the demo shop). A benchmark: it fails only if the sale fails.
+## Options: make lightness LIGHTNESS_ARGS="--latency 150 --kbits 1600 --fail-on-miss"
+LIGHTNESS_DB := $${LIGHTNESS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/backoffice_light}
+lightness: install
+	DATABASE_URL=$(LIGHTNESS_DB) $(PY) manage.py lightness \
+		--json bench/lightness.json --markdown bench/lightness.md $(LIGHTNESS_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,8 @@
 """Charts on every report are drawn the same way: a view builds a `Chart` here, the template
 includes `core/_chart.html` with it, and `static/js/charts.js` draws it with the vendored
-Chart.js (static/vendor/chartjs-4.6.1, nothing from a CDN). The numbers are always also in a
-table on the page: the chart is for looking, the table for reading and printing.
+Chart.js (static/vendor/chartjs-4.6.1, nothing from a CDN). The partial loads both scripts, so
+pages without a chart never download Chart.js. The numbers are always also in a table on the
+page: the chart is for looking, the table for reading and printing.
 """
 
 from dataclasses import dataclass, field

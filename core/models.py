@@ -109,6 +109,7 @@ class AuditAction(models.TextChoices):
     IMPORT_UPLOADED = "import_uploaded", _("Import uploaded")
     IMPORT_CONFIRMED = "import_confirmed", _("Import confirmed")
     IMPORT_FINISHED = "import_finished", _("Import finished")
+    OFFLINE_REFUSAL_DEALT_WITH = "offline_refusal_dealt", _("Refused offline sale dealt with")
 
 
 class AuditEvent(models.Model):

@@ -41,9 +41,15 @@ class LocalDateTimeColumn(tables.Column):
         return value.isoformat(sep=" ")
 
 
+TABLE_CLASSES = "table table-hover table-sm align-middle mb-0"
+# For a table of many figures (customers, credit report): its first column, the name, stays in
+# view while the figures scroll sideways (static/css/app.css, .table-sticky-first).
+STICKY_FIRST_COLUMN_ATTRS = {"class": f"{TABLE_CLASSES} table-sticky-first"}
+
+
 class BaseTable(tables.Table):
     class Meta:
-        attrs = {"class": "table table-hover table-sm align-middle mb-0"}
+        attrs = {"class": TABLE_CLASSES}
         # No total row count and no page numbers: counting a million rows on every page view
         # is what makes back offices slow. First / Previous / Next / Last instead (keyset
         # pages, core.pagination).

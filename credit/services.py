@@ -3,6 +3,7 @@
 import uuid
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.models import AuditAction
-from core.money import to_money
+from core.money import MONEY_MAX, to_money
 from core.mpesa import (
     mpesa_code_claim,
     mpesa_code_validate,
@@ -207,7 +208,8 @@ def credit_adjust(
 ) -> CreditEntry:
     """A manager's correction of what a customer owes, up or down, always with a reason.
 
-    It cannot take the balance below zero (money owed to the customer is a refund, not credit).
+    It cannot take the balance below zero (money owed to the customer is a refund, not credit),
+    nor add more than TILL_MAX_SALE_TOTAL at once (a typo, not a correction).
     Raises AdjustmentAlreadyRecorded when `form_token` already made an adjustment.
     """
     return record_once(
@@ -232,7 +234,27 @@ def _credit_adjust(*, actor, customer, amount, reason, at, token) -> CreditEntry
         raise ValidationError(_("Enter the adjustment as an amount."), code="amount") from error
     if not amount.is_finite() or amount == 0:
         raise ValidationError(_("An adjustment cannot be zero."), code="amount")
+    # A correction is never more than one sale could have been (TILL_MAX_SALE_TOTAL); a
+    # decrease is bounded by what is owed, below.
+    if amount > settings.TILL_MAX_SALE_TOTAL:
+        raise ValidationError(
+            _("Adjustment KES %(amount)s looks wrong: check it.") % {"amount": f"{amount:,.2f}"},
+            code="amount_too_large",
+        )
     customer = customer_lock(customer.pk)
+    if customer.credit_balance + amount > MONEY_MAX:
+        raise ValidationError(
+            _(
+                "%(name)s owes KES %(balance)s: an adjustment of KES %(amount)s would be more "
+                "than the books can hold. Check the balance."
+            )
+            % {
+                "name": customer.name,
+                "balance": f"{customer.credit_balance:,.2f}",
+                "amount": f"{amount:,.2f}",
+            },
+            code="balance_too_large",
+        )
     if customer.credit_balance + amount < 0:
         raise ValidationError(
             _(

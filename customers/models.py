@@ -8,7 +8,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from core.models import ImportRecord
-from core.money import MoneyField
+from core.money import FigureField, MoneyField
 
 TAX_PIN_PATTERN = r"^[AP]\d{9}[A-Z]$"
 tax_pin_validator = RegexValidator(
@@ -111,7 +111,7 @@ class Customer(models.Model):
     first_visit_at = models.DateTimeField(_("first visit"), null=True, blank=True, editable=False)
     last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, editable=False)
     total_visits = models.PositiveIntegerField(_("total visits"), default=0, editable=False)
-    total_spent = MoneyField(_("total spent"), default=0, editable=False)
+    total_spent = FigureField(_("total spent"), default=0, editable=False)
     last_cashier = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("last cashier"),

@@ -1,11 +1,8 @@
-from html import escape
-
 import django_tables2 as tables
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from core.staff import staff_name
-from core.tables import BaseTable, LocalDateTimeColumn
+from core.tables import STICKY_FIRST_COLUMN_ATTRS, BaseTable, LocalDateTimeColumn
 from customers.models import Customer
 
 
@@ -69,7 +66,8 @@ class CustomerTable(BaseTable):
             "credit_limit",
             "available_credit",
         )
-        # The whole row opens the customer (static/js/rows.js), like the Mwingi table.
+        attrs = STICKY_FIRST_COLUMN_ATTRS
+        # The whole row opens the customer (static/js/app.js), like the Mwingi table.
         row_attrs = {"data-href": lambda record: record.get_absolute_url()}
         empty_text = _("No customers match these filters.")
 
@@ -84,19 +82,3 @@ class CustomerTable(BaseTable):
 
     def render_available_credit(self, value):
         return f"{value:,.2f}"
-
-
-def located_customer_rows(markers: list[dict]) -> SafeString:
-    """The `<tr>`s of the list under the customer map, one per marker (customers.views
-    .CustomerMapView). Written in Python with the standard library's escape (what Django's
-    escape() calls, without its lazy-string wrapper): up to 5,000 rows of six cells through the
-    template engine, with floatformat, took a second; through format_html, 100 ms."""
-    return mark_safe(
-        "\n".join(
-            f'<tr data-testid="located-customer"><td><a href="{escape(marker["url"])}">'
-            f"{escape(marker['name'])}</a></td><td>{escape(marker['phone'])}</td>"
-            f"<td>{escape(marker['village'])}</td><td>{escape(marker['group'])}</td>"
-            f"<td>{marker['lat']:.6f}</td><td>{marker['lng']:.6f}</td></tr>"
-            for marker in markers
-        )
-    )

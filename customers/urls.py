@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.CustomerListView.as_view(), name="customer_list"),
     path("add/", views.CustomerCreateView.as_view(), name="customer_add"),
     path("map/", views.CustomerMapView.as_view(), name="customer_map"),
+    path("map/points/", views.CustomerMapPointsView.as_view(), name="customer_map_points"),
     path("export/csv/", views.CustomerExportCsvView.as_view(), name="customer_export_csv"),
     path("export/sms/", views.CustomerExportSmsView.as_view(), name="customer_export_sms"),
     path("import/", views_import.CustomerImportView.as_view(), name="customer_import"),

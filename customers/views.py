@@ -1,17 +1,18 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, TemplateView
+from django.views.generic import DetailView, TemplateView, View
 
 from core.charts import Chart
 from core.export import stream_resource_csv
-from core.links import url_for_each_pk
 from core.views import (
     FilteredExportView,
     FilteredTableView,
@@ -32,8 +33,9 @@ from customers.selectors import (
     customer_visits_per_month,
     customers_for_map,
     customers_for_sms_upload,
+    located_customers_page,
 )
-from customers.tables import CustomerTable, located_customer_rows
+from customers.tables import CustomerTable
 
 
 class CustomerListView(FilteredTableView):
@@ -65,43 +67,87 @@ class CustomerExportSmsView(StaffPermissionRequiredMixin, TemplateView):
         )
 
 
-class CustomerMapView(StaffPermissionRequiredMixin, TemplateView):
-    """Located customers as map markers, filtered by cluster and group, and listed below the map
-    so the page is useful without map tiles or JavaScript. Unknown filter values: the filter
-    form's message and no customers, never a 500."""
+class CustomerMapMixin:
+    """The customer map's filters (cluster and group), shared by the page and its points."""
+
+    @cached_property
+    def filterset(self) -> CustomerMapFilterSet:
+        return CustomerMapFilterSet(self.request.GET or None, queryset=Customer.objects.all())
+
+    @cached_property
+    def filtered(self) -> QuerySet[Customer] | None:
+        """The filtered customers, or None while a filter value is not understood."""
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return None
+        return self.filterset.qs
+
+
+class CustomerMapView(CustomerMapMixin, StaffPermissionRequiredMixin, TemplateView):
+    """The map of located customers, filtered by cluster and group. The markers come from
+    CustomerMapPointsView (static/js/customer_map.js fetches them); the page lists the same
+    customers below the map, 50 at a time, so it is useful without map tiles or JavaScript.
+    Unknown filter values: the filter form's message and no customers, never a 500."""
 
     permission_required = "customers.view_customer"
     template_name = "customers/customer_map.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = CustomerMapFilterSet(self.request.GET or None, queryset=Customer.objects.all())
-        if filterset.is_bound and not filterset.is_valid():
-            rows, more = [], False
+        if self.filtered is None:
+            located, more = None, False
         else:
-            rows, more = customers_for_map(filterset.qs)
-        customer_url = url_for_each_pk("customers:customer_detail")
-        markers = [
-            {
-                "pk": row["pk"],
-                "name": row["name"],
-                "phone": row["phone"],
-                "village": row["village"],
-                "group": row["group__name"],
-                "lat": float(row["latitude"]),
-                "lng": float(row["longitude"]),
-                "url": customer_url(row["pk"]),
-            }
-            for row in rows
-        ]
+            located, more = located_customers_page(
+                self.filtered, page_number=self.request.GET.get("page")
+            )
+        filters = self.request.GET.copy()
+        filters.pop("page", None)
+        points_url = reverse("customers:customer_map_points")
         context.update(
-            filter=filterset,
-            markers=markers,
-            located_rows=located_customer_rows(markers),
+            filter=self.filterset,
+            located=located,
+            points_url=f"{points_url}?{filters.urlencode()}" if filters else points_url,
             more_markers=more,
             marker_limit=MAP_MARKER_LIMIT,
         )
         return context
+
+
+# A pk no table reaches, replaced by "{id}" in the customer URL the map's points carry.
+_SAMPLE_PK = 987654321987
+
+
+class CustomerMapPointsView(CustomerMapMixin, StaffPermissionRequiredMixin, View):
+    """The map's markers as compact JSON, with the page's filters, permission and cap: one
+    array per customer (`columns` names its items; coordinates as numbers), in the list's
+    order, and the customer page's URL with "{id}" for the customer's id. The client writes
+    names as text, never as HTML. Unknown filter values: no points (the page says why)."""
+
+    permission_required = "customers.view_customer"
+
+    def get(self, request, *args, **kwargs):
+        rows, more = ([], False) if self.filtered is None else customers_for_map(self.filtered)
+        customer_url = reverse("customers:customer_detail", args=[_SAMPLE_PK])
+        return JsonResponse(
+            {
+                "columns": ["id", "lat", "lng", "name", "phone", "village", "group"],
+                "points": [
+                    [
+                        row["pk"],
+                        float(row["latitude"]),  # 6 decimals, as stored
+                        float(row["longitude"]),
+                        row["name"],
+                        row["phone"],
+                        row["village"],
+                        row["group__name"],
+                    ]
+                    for row in rows
+                ],
+                "more": more,
+                "limit": MAP_MARKER_LIMIT,
+                "customer_url": customer_url.replace(str(_SAMPLE_PK), "{id}"),
+            },
+            json_dumps_params={"separators": (",", ":"), "ensure_ascii": False},
+        )
 
 
 class CustomerDetailView(StaffPermissionRequiredMixin, DetailView):

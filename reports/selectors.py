@@ -23,7 +23,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.money import ZERO, to_money
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, to_money
 from credit.selectors import Ageing, ageing_by_customer, end_of_day
 from customers.models import Cluster, Customer
 from sales.figures import revenue_band_ceiling
@@ -521,7 +521,10 @@ def customer_activity(period: ReportPeriod, cluster: Cluster | None = None):
         )
     return rows.annotate(
         average_basket=ExpressionWrapper(
-            F("revenue") / F("visits"), output_field=DecimalField(max_digits=14, decimal_places=2)
+            F("revenue") / F("visits"),
+            output_field=DecimalField(
+                max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES
+            ),
         )
     ).order_by(*RANK_ORDER)
 

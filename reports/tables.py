@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent
-from core.tables import BaseTable, LocalDateTimeColumn
+from core.tables import STICKY_FIRST_COLUMN_ATTRS, BaseTable, LocalDateTimeColumn
 from credit.models import CreditPayment
 from customers.models import Customer
 from customers.tables import CashierColumn
@@ -67,6 +67,7 @@ class CreditReportTable(BaseTable):
             "days_61_90",
             "over_90",
         )
+        attrs = STICKY_FIRST_COLUMN_ATTRS
         empty_text = _("Nobody owes anything on these filters.")
 
 

@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core.admin import ReadOnlyModelAdmin
 from sales import services
 from sales.forms import ProductForm
-from sales.models import Invoice, Payment, Product, Sale, SaleLine
+from sales.models import Invoice, OfflineSaleRefusal, Payment, Product, Sale, SaleLine
 
 # --- sales --------------------------------------------------------------------------------
 
@@ -61,6 +61,28 @@ class InvoiceAdmin(ReadOnlyModelAdmin):
     search_fields = ["=number", "customer_name", "customer_tax_pin"]
     list_select_related = ["sale", "issued_by"]
     date_hierarchy = "issued_at"
+
+
+@admin.register(OfflineSaleRefusal)
+class OfflineSaleRefusalAdmin(ReadOnlyModelAdmin):
+    """Refused offline sales, to look up what the till sent; managers mark them dealt with in
+    the back office (sales:offline_refusal_list), through the service that audits it."""
+
+    list_display = [
+        "sold_at",
+        "received_at",
+        "cashier",
+        "customer",
+        "payment_method",
+        "total",
+        "code",
+        "dealt_with_at",
+    ]
+    list_filter = ["code", "payment_method"]
+    list_select_related = ["cashier", "customer"]
+    date_hierarchy = "received_at"
+    search_fields = ["=till_token", "=mpesa_code"]
+    raw_id_fields = ["customer"]
 
 
 # --- products -----------------------------------------------------------------------------

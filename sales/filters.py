@@ -11,7 +11,7 @@ from core.staff import staff_name
 from core.widgets import QuickSelect
 from customers.models import Cluster, Customer
 from customers.selectors import customer_search
-from sales.models import PaymentMethod, Product, Sale
+from sales.models import OfflineSaleRefusal, PaymentMethod, Product, Sale
 from sales.selectors import product_search, sale_cashier_choices
 
 # --- products -----------------------------------------------------------------------------
@@ -159,4 +159,39 @@ class SaleFilterSet(DayRangeFilterSet):
             return queryset.filter(voided_at__isnull=True)
         if value == "voided":
             return queryset.filter(voided_at__isnull=False)
+        return queryset
+
+
+# --- refused offline sales ------------------------------------------------------------------
+
+OFFLINE_REFUSAL_STATUS_CHOICES = [
+    ("waiting", _("Waiting for a manager")),
+    ("dealt_with", _("Dealt with")),
+]
+
+
+class OfflineRefusalFilterSet(DayRangeFilterSet):
+    """The refused offline sales by the day they were sold, status and cashier."""
+
+    day_field = "sold_at"
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        choices=OFFLINE_REFUSAL_STATUS_CHOICES,
+        empty_label=_("All"),
+        method="filter_status",
+    )
+    cashier = StaffChoiceFilter(
+        label=_("Cashier"), queryset=sale_cashier_choices(), empty_label=_("All cashiers")
+    )
+
+    class Meta:
+        model = OfflineSaleRefusal
+        form = DayRangeFilterForm
+        fields = ["date_from", "date_to", "status", "cashier"]
+
+    def filter_status(self, queryset, name, value):
+        if value == "waiting":
+            return queryset.filter(dealt_with_at__isnull=True)
+        if value == "dealt_with":
+            return queryset.filter(dealt_with_at__isnull=False)
         return queryset

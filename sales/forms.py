@@ -94,3 +94,18 @@ class SaleVoidForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 255}),
         error_messages={"required": _("Give a reason for voiding the sale.")},
     )
+
+
+# --- refused offline sales ------------------------------------------------------------------
+
+
+class OfflineRefusalDealForm(forms.Form):
+    """What a manager did about a refused offline sale; the service refuses an empty note too."""
+
+    note = forms.CharField(
+        label=_("What was done"),
+        max_length=2000,
+        help_text=_("Sold again at today's prices, refunded, M-Pesa payment traced, ..."),
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        error_messages={"required": _("Say what was done about this sale.")},
+    )

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.models import ImportRecord
-from core.money import MoneyField
+from core.money import FigureField, MoneyField
 from core.mpesa import MPESA_CODE_PATTERN
 
 
@@ -22,14 +23,24 @@ class PriceList(models.TextChoices):
     WHOLESALE = "wholesale", _("Wholesale")
 
 
+def validate_product_price(price) -> None:
+    """A price above what one sale may total (TILL_MAX_SALE_TOTAL) could never be sold: a typo."""
+    if price is not None and price > settings.TILL_MAX_SALE_TOTAL:
+        raise ValidationError(
+            _("Price KES %(price)s looks wrong: check it."),
+            code="price_too_high",
+            params={"price": f"{price:,.2f}"},
+        )
+
+
 class Product(models.Model):
     """Something the shop sells, with its retail and wholesale price."""
 
     name = models.CharField(_("name"), max_length=150)
     # The SKU or the barcode a scanner types; stored upper-case so a typed code matches.
     code = models.CharField(_("code"), max_length=64, unique=True)
-    retail_price = MoneyField(_("retail price"))
-    wholesale_price = MoneyField(_("wholesale price"))
+    retail_price = MoneyField(_("retail price"), validators=[validate_product_price])
+    wholesale_price = MoneyField(_("wholesale price"), validators=[validate_product_price])
     is_active = models.BooleanField(
         _("on sale"), default=True, help_text=_("Only products on sale can be added at the till.")
     )
@@ -238,7 +249,7 @@ class CustomerSalesTotal(models.Model):
     period = models.CharField(_("period"), max_length=5, choices=SalesPeriod.choices)
     starts_on = models.DateField(_("starts on"))
     visits = models.PositiveIntegerField(_("visits"))
-    revenue = MoneyField(_("revenue"))
+    revenue = FigureField(_("revenue"))
 
     class Meta:
         verbose_name = _("customer sales total")
@@ -299,7 +310,7 @@ class SalesSummary(models.Model):
     cluster_key = models.PositiveIntegerField(_("cluster"), default=0)
     slot = models.PositiveSmallIntegerField(_("slot"), default=0)
     visits = models.IntegerField(_("visits"), default=0)
-    revenue = MoneyField(_("revenue"), default=0)
+    revenue = FigureField(_("revenue"), default=0)
     customers = models.IntegerField(_("active customers"), default=0)
     new_customers = models.IntegerField(_("new customers"), default=0)
 
@@ -328,7 +339,7 @@ class RevenueBand(models.Model):
     band = models.PositiveSmallIntegerField(_("band"))
     slot = models.PositiveSmallIntegerField(_("slot"), default=0)
     customers = models.IntegerField(_("customers"), default=0)
-    revenue = MoneyField(_("revenue"), default=0)
+    revenue = FigureField(_("revenue"), default=0)
 
     class Meta:
         verbose_name = _("revenue band")
@@ -393,3 +404,92 @@ class ProductImport(ImportRecord):
 
     def get_absolute_url(self):
         return reverse("sales:product_import_detail", args=[self.pk])
+
+
+class OfflineSaleRefusal(models.Model):
+    """A sale the till made while the link was down that the server refused when it arrived
+    (sales.services.offline_sale_record): what the till sent, and why it was refused.
+
+    The goods have left the counter and the money was taken, so a manager deals with each one
+    (sells it again at today's prices, refunds, takes it up with the M-Pesa statement) and
+    marks it dealt with. One per till token: the till resending it finds this one.
+    """
+
+    till_token = models.UUIDField(_("till form"), unique=True, editable=False)
+    # PROTECT, as a sale's cashier: who sold it matters most when it went wrong, and staff
+    # accounts are deactivated, not deleted.
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cashier"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # As the till sent it; empty when it sent no readable time.
+    sold_at = models.DateTimeField(_("sold at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    payload = models.JSONField(_("as sent by the till"), default=dict)
+    # The readable lines, with the product's name as it was when refused:
+    # [{"product": 5, "name": "...", "code": "...", "quantity": "2", "unit_price": "3500.00"}].
+    lines = models.JSONField(_("lines"), default=list)
+    reason = models.TextField(_("reason"))
+    code = models.CharField(_("reason code"), max_length=40)
+    total = MoneyField(_("total"), null=True, blank=True)
+    payment_method = models.CharField(
+        _("payment method"), max_length=10, choices=PaymentMethod.choices, blank=True
+    )
+    mpesa_code = models.CharField(_("M-Pesa code"), max_length=40, blank=True)
+    # SET_NULL: deleting a customer removes the person; the payload keeps the id the till sent.
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    dealt_with_at = models.DateTimeField(_("dealt with at"), null=True, blank=True)
+    dealt_with_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("dealt with by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-sold_at", "-pk"]
+        verbose_name = _("refused offline sale")
+        verbose_name_plural = _("refused offline sales")
+        permissions = [
+            ("deal_with_offlinesalerefusal", _("Can mark a refused offline sale dealt with")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(dealt_with_at__isnull=True, dealt_with_by__isnull=True)
+                | Q(dealt_with_at__isnull=False, dealt_with_by__isnull=False),
+                name="offline_refusal_dealt_with_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(total__isnull=True) | Q(total__gte=0),
+                name="offline_refusal_total_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sold_at", "id"], name="offline_refusal_sold_at_idx"),
+            # The refusals still waiting for a manager: the list's default filter and the count
+            # on the sales list, read from a small index of only those rows.
+            models.Index(
+                fields=["sold_at", "id"],
+                condition=Q(dealt_with_at__isnull=True),
+                name="offline_refusal_waiting_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Refused offline sale %(token)s") % {"token": str(self.till_token)[:8]}
+
+    @property
+    def is_dealt_with(self) -> bool:
+        return self.dealt_with_at is not None

@@ -29,12 +29,12 @@ from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO
+from core.money import FIGURE_MAX_DIGITS, MONEY_DECIMAL_PLACES, ZERO
 from core.roles import ROLES
 from core.staff import staff_name_expression
 from credit.models import CreditEntry, CreditEntryKind
 from customers.models import Customer
-from sales.models import Invoice, Product, Sale
+from sales.models import Invoice, OfflineSaleRefusal, Product, Sale
 
 VISIT_FIGURES = (
     "first_visit_at",
@@ -64,7 +64,8 @@ def visit_figures_from_sales() -> dict:
     sales = Sale.objects.filter(customer=OuterRef("pk"), voided_at__isnull=True).order_by()
     per_customer = sales.values("customer")
     latest = sales.order_by("-sold_at", "-pk")
-    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
+    # A customer's total spent adds up years of sales: a figure, as Customer.total_spent is.
+    money = DecimalField(max_digits=FIGURE_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     first_sale = Subquery(per_customer.annotate(v=Min("sold_at")).values("v"))
     last_sale = Subquery(per_customer.annotate(v=Max("sold_at")).values("v"))
     return {
@@ -367,3 +368,33 @@ def invoice_document(invoice: Invoice | int) -> InvoiceDocument:
         is_voided=sale.is_voided,
         voided_at=timezone.localtime(sale.voided_at) if sale.voided_at else None,
     )
+
+
+# --- the till without the link (issue 18) ---------------------------------------------------
+
+# How many waiting refusals the sales list counts at most: "99+" says enough.
+OFFLINE_REFUSALS_COUNTED = 99
+
+
+def products_for_offline_till() -> list[tuple]:
+    """Every product on sale as (id, code, name, retail price, wholesale price), by name: what
+    the till keeps in the browser to sell while the link is down. One query, no model rows."""
+    return list(
+        Product.objects.filter(is_active=True)
+        .order_by("name", "pk")
+        .values_list("pk", "code", "name", "retail_price", "wholesale_price")
+    )
+
+
+def offline_refusal_list_queryset() -> QuerySet[OfflineSaleRefusal]:
+    """Everything the refused offline sales table shows, in one query whatever the page size
+    (the lines and the customer's id as sent are kept on the row)."""
+    return OfflineSaleRefusal.objects.select_related("cashier", "customer", "dealt_with_by")
+
+
+def offline_refusals_waiting_count() -> int:
+    """How many refused offline sales wait for a manager, up to OFFLINE_REFUSALS_COUNTED + 1:
+    their ids read from the index of waiting ones, never a COUNT over the table (the sales
+    list, which shows it, holds itself to none)."""
+    waiting = OfflineSaleRefusal.objects.filter(dealt_with_at__isnull=True).order_by()
+    return len(waiting.values_list("pk", flat=True)[: OFFLINE_REFUSALS_COUNTED + 1])

@@ -42,7 +42,14 @@ class TillLine:
         if not quantity.is_finite() or quantity <= 0:
             self.error = _("The quantity must be more than zero.")
             return None
-        if quantity != quantity.quantize(Decimal("0.001")) or quantity >= Decimal("10000000"):
+        # The service's bound, in its words (imported here: sales.services imports this module).
+        from sales.services import quantity_too_large
+
+        too_large = quantity_too_large(quantity)
+        if too_large:
+            self.error = too_large
+            return None
+        if quantity != quantity.quantize(Decimal("0.001")):
             self.error = _("Enter a quantity of at most three decimal places.")
             return None
         return quantity

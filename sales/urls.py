@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sales.views import documents, product_import, products, sales, till
+from sales.views import documents, offline, product_import, products, sales, till
 
 app_name = "sales"
 
@@ -9,6 +9,10 @@ urlpatterns = [
     path("till/", till.TillView.as_view(), name="till"),
     path("till/products/", till.TillProductSearchView.as_view(), name="till_product_search"),
     path("till/customers/", till.TillCustomerSearchView.as_view(), name="till_customer_search"),
+    # The till without the link: what the browser keeps, and where its queue is sent
+    path("till/products.json", offline.TillProductsView.as_view(), name="till_products"),
+    path("till/sw.js", offline.TillServiceWorkerView.as_view(), name="till_service_worker"),
+    path("till/offline-sales/", offline.TillOfflineSaleView.as_view(), name="till_offline_sale"),
     # Products (back office)
     path("products/", products.ProductListView.as_view(), name="product_list"),
     path("products/add/", products.ProductCreateView.as_view(), name="product_add"),
@@ -34,6 +38,16 @@ urlpatterns = [
     # Sales (back office)
     path("sales/", sales.SaleListView.as_view(), name="sale_list"),
     path("sales/export/csv/", sales.SaleExportCsvView.as_view(), name="sale_export_csv"),
+    path(
+        "sales/offline-refusals/",
+        offline.OfflineRefusalListView.as_view(),
+        name="offline_refusal_list",
+    ),
+    path(
+        "sales/offline-refusals/<int:pk>/deal/",
+        offline.OfflineRefusalDealView.as_view(),
+        name="offline_refusal_deal",
+    ),
     path("sales/<int:pk>/", sales.SaleDetailView.as_view(), name="sale_detail"),
     path("sales/<int:pk>/void/", sales.SaleVoidView.as_view(), name="sale_void"),
     # Receipts and invoices

@@ -28,6 +28,7 @@ DATA_MIGRATIONS = [
     ("sales.migrations.0006_product_import_permission", "grant_product_import_permission"),
     ("core.migrations.0006_admin_role_imports", "grant_admin_imports"),
     ("core.migrations.0007_audit_event", "grant_audit_permission"),
+    ("sales.migrations.0008_offline_sale_refusal", "grant_offline_refusal_permissions"),
 ]
 
 

@@ -4,9 +4,11 @@
 newcomer needs nothing installed; production sets it to PostgreSQL.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -49,6 +51,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and exports gzipped for shops' slow connections. After WhiteNoise, which answers
+    # static files itself (already compressed by collectstatic) before this is reached; before
+    # everything that reads or writes a response body, so it compresses their final output.
+    # Streamed exports stay streamed. BREACH: Django masks the CSRF token anew on every page and
+    # pads each compressed response with random bytes (max_random_bytes).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,8 +117,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c max_parallel_workers_per_gather={env.int('DB_PARALLEL_WORKERS', default=0)}",
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several browser tabs (and the live-server tests) write at once; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # make run's tills, managers and worker share one file (tests/core/test_sqlite_small_shop.py).
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # A writer waits up to 20 s for the one before it instead of failing "database is locked".
+    sqlite_options["timeout"] = 20
+    # BEGIN IMMEDIATE: a transaction queues as a writer on that timeout from its start; a
+    # deferred one that read first fails at once, unwaited, when another wrote meanwhile.
+    sqlite_options["transaction_mode"] = "IMMEDIATE"
+    # WAL: reads never wait for the writer, nor it for them; NORMAL syncs at checkpoints, not
+    # at every commit (a power cut may lose the last commits, never corrupt the file).
+    sqlite_options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -180,6 +196,19 @@ SHOP_EMAIL = env.str("SHOP_EMAIL", default="")
 # The shop's own KRA PIN, required on every tax invoice.
 SHOP_KRA_PIN = env.str("SHOP_KRA_PIN", default="P000000000X")
 RECEIPT_FOOTER = env.str("RECEIPT_FOOTER", default="Thank you for shopping with us.")
+
+# The most one till line and one sale may hold (sales.services refuses more; the till says so on
+# the line): a mistyped quantity must never reach the books. An agro-dealer's biggest real order,
+# a lorry of fertiliser, is about 600 bags (30,000 kg) and a few million shillings, so 100,000 of
+# a product and KES 100,000,000 a sale leave ample room and still stop a 9,999,999 typed by a
+# scanner or a finger. The sale's columns could not hold 10,000,000 (quantity) or KES 10^12.
+TILL_MAX_LINE_QUANTITY = Decimal(env.str("TILL_MAX_LINE_QUANTITY", default="100000"))
+TILL_MAX_SALE_TOTAL = Decimal(env.str("TILL_MAX_SALE_TOTAL", default="100000000"))
+if not (0 < TILL_MAX_LINE_QUANTITY < 10_000_000 and 0 < TILL_MAX_SALE_TOTAL < 10**12):
+    raise ImproperlyConfigured(
+        "TILL_MAX_LINE_QUANTITY must be between 0 and 10,000,000 and TILL_MAX_SALE_TOTAL "
+        "between 0 and 10^12 (what a sale line and a sale can hold)."
+    )
 
 LOGGING = {
     "version": 1,

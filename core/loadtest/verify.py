@@ -26,6 +26,7 @@ from django.db.models import Count, DecimalField, F, OuterRef, Subquery, Sum, Va
 from django.db.models.functions import Coalesce
 
 from core.bench import percentile
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from credit.models import CreditPayment
 from sales.models import Payment, Sale, SaleLine
 
@@ -238,7 +239,7 @@ def _held_to_receipts(
 
 def _sales_whole(since: datetime) -> list[str]:
     """Every sale of the run has lines adding up to its total and one payment."""
-    money = DecimalField(max_digits=14, decimal_places=2)
+    money = DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
     lines_total = (
         SaleLine.objects.filter(sale=OuterRef("pk"))
         .values("sale")

@@ -7,6 +7,7 @@ the two search views for suggestions as the cashier types.
 
 from decimal import InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -29,6 +30,11 @@ from sales.models import PaymentMethod
 from sales.selectors import product_by_code, product_on_sale, products_for_till
 from sales.services import SaleAlreadyRecorded, sale_complete
 from sales.till import TillCart, customer_or_none
+
+# One key each for the payment methods (shown on the buttons; static/js/till.js). Function keys,
+# because the cursor is nearly always in a box where a letter would be typed; F8-F10 are not
+# taken by Chromium or Firefox for anything a cashier needs.
+PAYMENT_KEYS = {PaymentMethod.CASH: "F8", PaymentMethod.MPESA: "F9", PaymentMethod.CREDIT: "F10"}
 
 
 class TillView(StaffPermissionRequiredMixin, View):
@@ -109,11 +115,16 @@ class TillView(StaffPermissionRequiredMixin, View):
             cart.remove(int(argument))
 
     def action_find_customer(self, cart, payment, argument):
-        """Without JavaScript, the customer search box posts here instead of suggesting."""
+        """Enter in the customer box (or "Find" without JavaScript): the one customer who
+        matches is chosen at once; several are listed to pick from."""
         query = self.request.POST.get("customer_query", "").strip()
+        matches = customer_suggestions(query) if query else []
+        if len(matches) == 1:
+            cart.customer = matches[0]  # read with its group, for the prices
+            return
         self.page["focus"] = "customer_query"
         self.page["customer_query"] = query
-        self.page["customer_matches"] = customer_suggestions(query)
+        self.page["customer_matches"] = matches
         if query and not self.page["customer_matches"]:
             self.page["errors"].append(
                 _("No customer matches “%(query)s”. Add them with “Add Customer”.")
@@ -212,11 +223,15 @@ class TillView(StaffPermissionRequiredMixin, View):
         context = {
             "cart": cart,
             "payment": payment,
-            "payment_methods": PaymentMethod.choices,
+            "payment_methods": [
+                (value, label, PAYMENT_KEYS[value]) for value, label in PaymentMethod.choices
+            ],
             "quick_customer_form": page.get("quick_customer_form")
             or QuickCustomerForm(prefix="new_customer"),
             "quick_add_open": page.get("quick_customer_form") is not None,
             "change_due": _change_due(payment.get("cash_tendered"), cart.total),
+            # For the script's own check of a line while offline (the service has the last word).
+            "max_line_quantity": settings.TILL_MAX_LINE_QUANTITY,
             "credit_shortfall": (
                 customer.credit_balance + cart.total - customer.credit_limit
                 if customer is not None
@@ -225,8 +240,9 @@ class TillView(StaffPermissionRequiredMixin, View):
             ),
             **page,
         }
-        template = self.partial_template_name if self.request.htmx else self.template_name
-        return render(self.request, template, context)
+        if self.request.htmx:
+            return render(self.request, self.partial_template_name, context)
+        return render(self.request, self.template_name, {**context, "till_texts": till_texts()})
 
     def _redirect(self, url: str):
         # htmx would swap a redirect's page into the till; tell it to load the page instead.
@@ -260,6 +276,112 @@ class TillCustomerSearchView(StaffPermissionRequiredMixin, TemplateView):
         return super().get_context_data(
             customer_query=query, customer_matches=customer_suggestions(query), **kwargs
         )
+
+
+def till_texts() -> dict[str, str]:
+    """What the till's script says by itself: when an answer does not come, and offline.
+
+    Each says whether the sale is recorded. `{name}`-style fields are filled in by the script.
+    """
+    return {
+        "complete_network": _(
+            "Not recorded yet: the connection dropped before the server answered. Press "
+            "Complete again when the link is back; a sale is recorded only once."
+        ),
+        "complete_network_queued": _(
+            "Not recorded yet: the connection dropped. The sale is kept on this till and will be "
+            "sent when the link is back. Pressing Complete again is safe: it is recorded only "
+            "once."
+        ),
+        "complete_network_credit": _(
+            "Not recorded: the connection dropped, and a credit sale needs the connection. The "
+            "cart is kept: press Complete again when the link is back."
+        ),
+        "complete_unavailable": _(
+            "Not recorded: the shop's database is not answering. The cart is kept: press "
+            "Complete again in a moment."
+        ),
+        "complete_gateway": _(
+            "No answer from the server (error {status}): the sale may not be recorded. The cart "
+            "is kept: press Complete again; a sale is recorded only once."
+        ),
+        "complete_server_error": _(
+            "Not recorded: something went wrong on the server (error {status}). The cart is "
+            "kept: press Complete again; if it keeps failing, tell the manager."
+        ),
+        "step_network": _(
+            "The connection dropped: that step did not reach the server. The cart is kept, and "
+            "the till goes on offline for cash and M-Pesa sales."
+        ),
+        "step_timeout": _("The server is taking too long to answer. The cart is kept: try again."),
+        "step_unavailable": _(
+            "The shop's database is not answering; nothing changed. The cart is kept: try again "
+            "in a moment."
+        ),
+        "step_server_error": _(
+            "Something went wrong on the server (error {status}); nothing changed. The cart is "
+            "kept: try again."
+        ),
+        "forbidden": _(
+            "The server refused this till page (it may be out of date, or you were logged "
+            "out). Nothing was recorded. Reload the till."
+        ),
+        "logged_out": _(
+            "You have been logged out. Nothing was recorded: log in again, then sell the cart "
+            "again."
+        ),
+        "offline": _(
+            "Offline: the till goes on without the connection. Cash and M-Pesa sales are kept "
+            "on this device and sent when the link is back. Credit needs the connection."
+        ),
+        "offline_credit": _("Credit needs the connection: it cannot be given offline."),
+        "offline_customer": _(
+            "Finding or choosing a customer needs the connection; a customer chosen before the "
+            "link dropped stays on the sale."
+        ),
+        "offline_quick_add": _("Adding a customer needs the connection."),
+        "offline_no_product": _("No product matches “{query}” in the till's saved price list."),
+        "offline_no_price_list": _(
+            "The till has no saved price list yet: it needs the connection once."
+        ),
+        "offline_recorded_here": _(
+            "Kept on this device, not yet in the shop's books: it is sent when the link is "
+            "back. Give the customer this provisional receipt."
+        ),
+        "quantity_of": _("Quantity of {name}"),
+        "remove_name": _("Remove {name}"),
+        "quantity_invalid": _("Enter the quantity as a number more than zero."),
+        "quantity_too_large": _("Quantity {quantity} looks wrong: check it."),
+        "empty_cart": _("The cart is empty: add a product first."),
+        "empty_cart_hint": _("The cart is empty. Scan a barcode or type a product name."),
+        "cash_missing": _("Enter the cash tendered."),
+        "cash_invalid": _("Enter the cash tendered as an amount."),
+        "cash_short": _("Cash tendered KES {tendered} is less than the total KES {total}."),
+        "mpesa_invalid": _("An M-Pesa code is 10 letters and digits, e.g. NLJ7RT61SV."),
+        "mpesa_in_queue": _("M-Pesa code {code} is already on another sale kept on this till."),
+        "walk_in": _("Walk-in"),
+        "walk_in_offline": _("Walk-in sale (no customer)."),
+        "queue_waiting": _("Waiting to be sent"),
+        "queue_recorded": _("Recorded as sale {number}"),
+        "queue_other_cashier": _("Waiting for {name} to log in on this till to send it"),
+        "queue_refused": _("Refused: {reason}"),
+        "queue_sent": _("The link is back: {count} sale(s) kept on this till are now recorded."),
+        "queue_some_refused": _(
+            "{count} sale(s) kept on this till were refused by the server: see why below. A "
+            "manager has them in the list of refused offline sales."
+        ),
+        "queue_unavailable": _(
+            "Sales kept on this till could not be sent yet (the server is not answering); "
+            "they are tried again in a moment."
+        ),
+        "queue_logged_out": _(
+            "Sales kept on this till wait to be sent: log in again to send them."
+        ),
+        "queue_storage_error": _(
+            "This browser would not read the sales kept on this till. Do not clear its data; "
+            "tell the manager."
+        ),
+    }
 
 
 def _amount_or_text(value: str):

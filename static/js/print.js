@@ -7,3 +7,12 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   window.print();
 });
+
+// The button a person most likely presses next (a receipt's "New sale") has the focus, so Enter
+// starts the next sale.
+document.addEventListener("DOMContentLoaded", function () {
+  var next = document.querySelector("[data-autofocus]");
+  if (next) {
+    next.focus();
+  }
+});

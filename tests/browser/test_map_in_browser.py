@@ -1,5 +1,6 @@
 """The customer map in a real browser, as a manager. Map tiles come from OpenStreetMap; the tests
-run offline, so tile requests are refused: the page must work without them."""
+run offline, so tile requests are refused: the page must work without them. The markers come in
+one JSON request; when it fails the page says so and can try again."""
 
 from decimal import Decimal
 
@@ -61,9 +62,7 @@ def test_the_map_shows_located_customers_and_filters_by_cluster(
     expect(page.get_by_test_id("located-customers")).not_to_contain_text("Nthenya Kilonzo")
     expect(page.locator("#customer-map.leaflet-container")).to_be_visible()
     # Markers close together show as clusters (or single markers when zoomed in).
-    expect(
-        page.locator("#customer-map .marker-cluster, #customer-map .leaflet-marker-icon").first
-    ).to_be_visible()
+    expect(markers(page).first).to_be_visible()
     page.screenshot(path="/tmp/map.png", full_page=True)
 
     page.get_by_label("Cluster").select_option(label=clusters[1].name)
@@ -84,6 +83,71 @@ def test_the_map_shows_located_customers_and_filters_by_cluster(
     expect(popup_link).to_have_text("Katua Muli")
     popup_link.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Katua Muli")
+
+
+def is_points_request(url: str) -> bool:
+    return "/customers/map/points/" in url
+
+
+def markers(page):
+    return page.locator("#customer-map .marker-cluster, #customer-map .leaflet-marker-icon")
+
+
+def test_the_markers_come_in_one_request_and_names_stay_text(
+    manager_page, live_server, make_customer
+):
+    page = manager_page
+    name = '<img src="x" onerror="window.injected=1"> & Sons'
+    make_customer(name=name, latitude=Decimal("-0.930000"), longitude=Decimal("38.060000"))
+    with page.expect_response(lambda response: is_points_request(response.url)) as answer:
+        page.goto(f"{live_server.url}/customers/map/")
+    assert answer.value.status == 200
+    assert answer.value.headers["content-type"] == "application/json"
+    icon = page.locator("#customer-map .leaflet-marker-icon")
+    expect(icon).to_have_count(1)
+    expect(icon).to_have_attribute("title", name)
+    icon.click()
+    expect(page.locator(".leaflet-popup-content a")).to_have_text(name)
+    expect(page.locator(".leaflet-popup-content img")).to_have_count(0)
+    assert page.evaluate("window.injected") is None
+    expect(page.get_by_test_id("map-points-error")).to_be_hidden()
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (
+            lambda route: route.fulfill(status=500, body="Server Error"),
+            "the back office answered with error 500",
+        ),
+        (lambda route: route.abort(), "the back office did not answer"),
+        (
+            lambda route: route.fulfill(
+                status=200, body="<html>login</html>", content_type="text/html"
+            ),
+            "the answer was not the list of points",
+        ),
+    ],
+    ids=["server-error", "no-answer", "not-json"],
+)
+def test_the_page_says_when_the_markers_cannot_be_loaded_and_tries_again(
+    manager_page, live_server, mwingi, answer, reason
+):
+    page = manager_page
+    page.route(is_points_request, answer)
+    page.goto(f"{live_server.url}/customers/map/")
+    problem = page.get_by_test_id("map-points-error")
+    expect(problem).to_be_visible()
+    expect(problem).to_have_attribute("role", "alert")
+    expect(problem).to_contain_text(f"The map's points could not be loaded: {reason}")
+    expect(markers(page)).to_have_count(0)
+    # The list under the map is still there.
+    expect(page.get_by_test_id("located-customer")).to_have_count(len(MWINGI_CUSTOMERS))
+
+    page.unroute(is_points_request)
+    problem.get_by_role("button", name="Try again").click()
+    expect(problem).to_be_hidden()
+    expect(markers(page).first).to_be_visible()
 
 
 def test_clicking_the_map_on_the_edit_form_fills_the_coordinates(

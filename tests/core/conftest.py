@@ -3,11 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from credit.services import credit_payment_receive
 from customers.models import CustomerImport
 from sales.models import ProductImport
-from sales.services import invoice_issue
+from sales.services import invoice_issue, offline_sale_record
 from tests.factories import make_product, sell
 
 
@@ -29,4 +30,22 @@ def objects(cashier, manager, make_customer):
         "product_import": ProductImport.objects.create(
             created_by=manager, file_name="prices.csv"
         ).pk,
+        # A sale sent from the till's offline queue on credit, which needs the link: refused.
+        "offline_refusal": offline_sale_record(
+            cashier=cashier,
+            payload={
+                "till_token": "5b0c2f0e-8a39-4c43-9d3e-2f6c1f0a7b11",
+                "sold_at": timezone.now().isoformat(),
+                "customer": customer.pk,
+                "payment_method": "credit",
+                "lines": [
+                    {
+                        "product": sale.lines.first().product_id,
+                        "quantity": "1",
+                        "unit_price": "500.00",
+                    }
+                ],
+                "total": "500.00",
+            },
+        ).refusal.pk,
     }

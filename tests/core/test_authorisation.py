@@ -30,6 +30,7 @@ ACCESS = {
     "customers:customer_list": (EVERY_ROLE, None),
     "customers:customer_add": (EVERY_ROLE, None),  # a customer added on the fly at the till
     "customers:customer_map": (EVERY_ROLE, None),
+    "customers:customer_map_points": (EVERY_ROLE, None),  # the map's markers, as JSON
     "customers:customer_detail": (EVERY_ROLE, "customer"),
     "customers:customer_edit": (BACK_OFFICE, "customer"),
     "customers:customer_delete": (BACK_OFFICE, "customer"),
@@ -42,6 +43,9 @@ ACCESS = {
     "sales:till": (EVERY_ROLE, None),
     "sales:till_product_search": (EVERY_ROLE, None),
     "sales:till_customer_search": (EVERY_ROLE, None),
+    "sales:till_products": (EVERY_ROLE, None),  # the till's price list, kept for offline sales
+    "sales:till_service_worker": (EVERY_ROLE, None),
+    "sales:till_offline_sale": (EVERY_ROLE, None),  # the till's queue of offline sales
     "sales:product_list": (EVERY_ROLE, None),
     "sales:product_detail": (EVERY_ROLE, "product"),
     "sales:product_add": (BACK_OFFICE, None),
@@ -56,6 +60,8 @@ ACCESS = {
     "sales:sale_receipt": (EVERY_ROLE, "sale"),
     "sales:sale_void": (BACK_OFFICE, "sale"),
     "sales:sale_export_csv": (BACK_OFFICE, None),
+    "sales:offline_refusal_list": (BACK_OFFICE, None),
+    "sales:offline_refusal_deal": (BACK_OFFICE, "offline_refusal"),
     "sales:invoice_issue": (EVERY_ROLE, "sale"),  # a customer at the counter asks for one
     "sales:invoice_detail": (EVERY_ROLE, "invoice"),
     "sales:invoice_pdf": (EVERY_ROLE, "invoice"),
@@ -86,6 +92,7 @@ ACCESS = {
 POST_ONLY = {
     "customers:customer_import_confirm",
     "sales:product_import_confirm",
+    "sales:till_offline_sale",
 }
 # What a GET by an allowed role answers where it is not the page itself.
 GET_ANSWERS = {

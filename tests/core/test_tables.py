@@ -30,6 +30,7 @@ PAGES = [
     ("reports:credit_payments", {}),
     ("reports:activity_customers", {}),
     ("reports:audit_log", {}),
+    ("sales:offline_refusal_list", {}),
 ]
 
 
