@@ -25,6 +25,7 @@ from core.staff import staff_name
 from credit.services import credit_sale_post, credit_sale_reverse
 from customers.models import Customer
 from customers.services import customer_lock
+from sales.bounds import MAX_CART_LINES, quantity_too_large
 from sales.figures import figures_count_sale, figures_uncount_sale
 from sales.models import (
     Invoice,
@@ -43,7 +44,6 @@ from sales.offline import (
 )
 from sales.pricing import price_cart
 from sales.selectors import quantity_display, visit_figures_from_sales
-from sales.till import MAX_CART_LINES
 
 
 class SaleAlreadyRecorded(Exception):
@@ -130,17 +130,6 @@ def product_delete(*, actor, product: Product) -> None:
 
 
 # --- sales --------------------------------------------------------------------------------
-
-
-def quantity_too_large(quantity: Decimal) -> str | None:
-    """Why one line cannot hold `quantity` (more than TILL_MAX_LINE_QUANTITY), or None.
-
-    The till shows the same words on the line before the cashier completes the sale."""
-    if quantity > settings.TILL_MAX_LINE_QUANTITY:
-        return _("Quantity %(quantity)s looks wrong: check it.") % {
-            "quantity": f"{quantity.normalize():,f}"
-        }
-    return None
 
 
 def _validate_quantity(quantity) -> Decimal:

@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from core.forms import id_or_none
 from core.money import ZERO, to_money
 from customers.models import Customer
+from sales.bounds import MAX_CART_LINES, quantity_too_large
 from sales.models import PriceList, Product
 from sales.pricing import price_cart
-
-MAX_CART_LINES = 200
 
 
 @dataclass
@@ -42,9 +41,6 @@ class TillLine:
         if not quantity.is_finite() or quantity <= 0:
             self.error = _("The quantity must be more than zero.")
             return None
-        # The service's bound, in its words (imported here: sales.services imports this module).
-        from sales.services import quantity_too_large
-
         too_large = quantity_too_large(quantity)
         if too_large:
             self.error = too_large

@@ -118,15 +118,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # make run's tills, managers and worker share one file (tests/core/test_sqlite_small_shop.py).
-    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
-    # A writer waits up to 20 s for the one before it instead of failing "database is locked".
-    sqlite_options["timeout"] = 20
-    # BEGIN IMMEDIATE: a transaction queues as a writer on that timeout from its start; a
-    # deferred one that read first fails at once, unwaited, when another wrote meanwhile.
-    sqlite_options["transaction_mode"] = "IMMEDIATE"
-    # WAL: reads never wait for the writer, nor it for them; NORMAL syncs at checkpoints, not
-    # at every commit (a power cut may lose the last commits, never corrupt the file).
-    sqlite_options["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # A writer waits up to 20 s for the one before it, not failing "database is locked".
+            "timeout": 20,
+            # BEGIN IMMEDIATE: a transaction queues as a writer on that timeout from its start; a
+            # deferred one that read first fails at once, unwaited, when another wrote meanwhile.
+            "transaction_mode": "IMMEDIATE",
+            # WAL: reads never wait for the writer, nor it for them; NORMAL syncs at checkpoints,
+            # not every commit (a power cut may lose the last commits, never corrupt the file).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

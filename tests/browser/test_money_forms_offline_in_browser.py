@@ -283,6 +283,7 @@ NOT_MONEY = {
     "imports/upload.html",
     "imports/detail.html",
     "sales/_till.html",  # the till has its own script (static/js/till.js)
+    "sales/offline_refusal_deal.html",  # a note on a refused offline sale, no money
 }
 MESSAGES = ("data-sending-label", "data-unsure", "data-unavailable", "data-failed")
 

@@ -2,6 +2,7 @@
 trips and keys, and how it holds figures to the targets; then the walk itself, once, in
 Chromium against the live server without network emulation (no time is asserted anywhere)."""
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,23 +191,27 @@ def test_the_tables_show_each_figure_beside_its_target(tmp_path):
 @pytest.mark.skipif(not Path(lightness.CHROMIUM).exists(), reason="no Chromium")
 @pytest.mark.django_db(transaction=True)
 def test_the_walk_sells_on_credit_by_keyboard(
-    live_server, migrated_reference_data, cashier, make_customer, monkeypatch
+    live_server, migrated_reference_data, cashier, make_customer
 ):
     """The measuring function itself, on a tiny shop and without emulation: a quick check that
     it still finds its way through the till."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     products = [make_product(retail_price="450"), make_product(retail_price="1200")]
     customer = make_customer(name="Kioko Mutiso", credit_limit=Decimal("50000"))
 
-    figures = lightness.measure(
-        live_server.url,
-        username=cashier.username,
-        password="pw-for-tests-only",
-        product_codes=tuple(p.code for p in products),
-        customer_query="Kioko Mutiso",
-        network=None,
-        log=lambda message: None,
-    )
+    # In a thread of its own: Playwright's sync API runs an event loop where it is called (and
+    # this test's thread may already hold pytest-playwright's, or must stay free for the ORM).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        walk = pool.submit(
+            lightness.measure,
+            live_server.url,
+            username=cashier.username,
+            password="pw-for-tests-only",
+            product_codes=tuple(p.code for p in products),
+            customer_query="Kioko Mutiso",
+            network=None,
+            log=lambda message: None,
+        )
+        figures = walk.result(timeout=300)
 
     sale = Sale.objects.get()
     assert (sale.payment_method, sale.customer, sale.total) == (

@@ -23,6 +23,7 @@ from credit.models import CreditEntry
 from credit.services import credit_adjust
 from customers.models import Customer
 from reports.selectors import ReportPeriod, activity_by_cluster
+from sales.bounds import MAX_CART_LINES
 from sales.figures import figures_differences, figures_rebuild
 from sales.forms import ProductForm
 from sales.importing import product_import
@@ -38,7 +39,6 @@ from sales.models import (
 )
 from sales.selectors import customers_with_stale_visit_figures
 from sales.services import product_create, sale_complete, visit_figures_rebuild
-from sales.till import MAX_CART_LINES
 from tests.factories import make_product, next_mpesa_code, sell
 from tests.sales.test_product_import import sheet_of
 
