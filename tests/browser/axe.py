@@ -16,6 +16,10 @@ NODES_LISTED = 8  # per rule; the count says how many more
 
 def axe_violations(page, *, include: str | None = None) -> list[dict]:
     """Every violation axe finds on the page (or inside the `include` CSS selector)."""
+    # Colours are judged as they settle, not halfway through Bootstrap's 0.15 s transitions
+    # (which it turns off for people who ask the system for less motion).
+    page.emulate_media(reduced_motion="reduce")
+    page.wait_for_timeout(200)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_SCRIPT))
     return page.evaluate(

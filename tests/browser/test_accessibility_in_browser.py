@@ -83,3 +83,40 @@ def test_the_till_empty_and_with_a_line(sized_page, live_server, log_in, cashier
         page.locator("#till.htmx-request, #till.htmx-swapping, #till.htmx-settling")
     ).to_have_count(0)
     assert_no_serious_axe_violations(page)
+
+
+def test_the_till_with_a_customer_on_credit_offline_and_its_provisional_receipt(
+    sized_page, context, live_server, log_in, cashier, make_customer
+):
+    """The till's other states: a customer chosen with their credit, each payment method, the
+    error banner, offline with its queue, and the provisional receipt."""
+    page = sized_page
+    make_product(name="DAP fertiliser 50 kg", code="6161101230011", retail_price="3500")
+    make_customer(name="Mũthoni Wanjirũ", phone="+254712345678", credit_limit=Decimal("2000"))
+    log_in(cashier)
+    box = page.get_by_label("Scan or search a product")
+    box.fill("6161101230011")
+    box.press("Enter")
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+    page.get_by_label("Find a customer by name or phone").fill("0712345678")
+    page.get_by_label("Find a customer by name or phone").press("Enter")
+    expect(page.get_by_test_id("customer-name")).to_have_text("Mũthoni Wanjirũ")
+    page.get_by_text("Credit", exact=True).click()
+    expect(page.get_by_test_id("credit-warning")).to_be_visible()
+    page.get_by_test_id("complete-sale").click()
+    expect(page.get_by_test_id("till-errors")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    page.get_by_text("M-Pesa", exact=True).click()
+    assert_no_serious_axe_violations(page)
+
+    context.set_offline(True)
+    expect(page.get_by_test_id("till-status")).to_contain_text("Offline")
+    page.get_by_text("Cash", exact=True).click()
+    page.get_by_label("Cash tendered (KES)").fill("4000")
+    assert_no_serious_axe_violations(page)
+    page.get_by_test_id("complete-sale").click()
+    expect(page.get_by_test_id("provisional-receipt")).to_be_visible()
+    assert_no_serious_axe_violations(page)
+    page.get_by_role("button", name="New sale").click()
+    expect(page.get_by_test_id("queued-sale")).to_have_count(1)
+    assert_no_serious_axe_violations(page)
