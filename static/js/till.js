@@ -182,6 +182,8 @@
       return;
     }
     event.preventDefault();
+    // What Enter sent is not searched for again when the box's type-ahead timer runs out.
+    event.target.dataset.entered = event.target.value;
     var action = event.target.dataset.enter;
     if (action === "find_customer") {
       // One suggestion on screen: Enter chooses it, as a cashier expects.
@@ -234,7 +236,13 @@
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
-    if (!isTillRequest(event.detail.elt)) return;
+    var elt = event.detail.elt;
+    if (event.detail.verb === "get" && elt && (!elt.isConnected || elt.dataset.entered === elt.value)) {
+      // A suggestion for a box that Enter already answered (or a swap already replaced).
+      event.preventDefault();
+      return;
+    }
+    if (!isTillRequest(elt)) return;
     var action = requestAction(event.detail);
     if (offline) {
       // No link: the till answers by itself instead of waiting for a request that will fail;
@@ -433,16 +441,32 @@
     }
   }
 
+  // Once the service worker controls the page, so that fetching the price list also keeps it
+  // for a till reopened offline (without a worker: at once, for this page only).
+  function serviceWorkerInCharge() {
+    if (!("serviceWorker" in navigator) || navigator.serviceWorker.controller) return Promise.resolve();
+    return new Promise(function (resolve) {
+      navigator.serviceWorker.addEventListener("controllerchange", resolve);
+      setTimeout(resolve, 5000);
+    });
+  }
+
   function loadProducts() {
     if (!config.productsUrl) return Promise.resolve(null);
-    return fetch(config.productsUrl, { credentials: "same-origin" })
+    return serviceWorkerInCharge()
+      .then(function () {
+        return fetch(config.productsUrl, { credentials: "same-origin" });
+      })
       .then(function (response) {
         if (!response.ok || (response.redirected && /\/login\//.test(response.url))) return null;
         return response.json();
       })
       .then(
         function (list) {
-          if (list && list.products) products = list.products;
+          if (list && list.products) {
+            products = list.products;
+            document.documentElement.dataset.priceListKept = list.generated_at || "yes";
+          }
           return products;
         },
         function () {

@@ -49,14 +49,10 @@ self.addEventListener("install", function (event) {
     caches
       .open(CACHE)
       .then(function (cache) {
-        return Promise.all([
-          fetch(TILL, { credentials: "same-origin" }).then(function (response) {
-            if (usable(response)) return keepPage(cache, response);
-          }),
-          fetch(PRODUCTS, { credentials: "same-origin" }).then(function (response) {
-            if (usable(response)) return cache.put(PRODUCTS, response);
-          }),
-        ]);
+        // The price list is kept when the page asks for it through this worker (till.js).
+        return fetch(TILL, { credentials: "same-origin" }).then(function (response) {
+          if (usable(response)) return keepPage(cache, response);
+        });
       })
       .catch(function () {})
       .then(function () {

@@ -314,8 +314,9 @@ def test_offline_sales_survive_a_closed_page_and_are_recorded_once_when_the_link
     )
     page = sign_in(context.new_page(), live_server, cashier)
     wait_for_the_service_worker(page)
-    page.reload()  # now under the service worker, which has the price list
+    page.reload()  # now under the service worker, which keeps the price list as it comes
     wait_for_the_service_worker(page)
+    page.wait_for_selector("html[data-price-list-kept]", state="attached")
 
     context.set_offline(True)
     expect(page.get_by_test_id("till-status")).to_contain_text("Offline")
