@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from core.html import WithoutIndentationMixin
 from core.views import StaffPermissionRequiredMixin
 from sales.invoice_pdf import invoice_pdf
 from sales.models import Invoice, PaymentMethod, Sale
@@ -36,7 +37,7 @@ def _invoice_document_or_404(pk: int):
         raise Http404(_("No such invoice.")) from error
 
 
-class SaleReceiptView(StaffPermissionRequiredMixin, TemplateView):
+class SaleReceiptView(WithoutIndentationMixin, StaffPermissionRequiredMixin, TemplateView):
     """The receipt for a sale, laid out for an 80 mm thermal roll."""
 
     permission_required = "sales.view_sale"

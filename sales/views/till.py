@@ -18,6 +18,7 @@ from django.views.generic import TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
 from core.forms import id_or_none
+from core.html import without_indentation
 from core.money import to_money
 from core.mpesa import normalise_mpesa_code
 from core.views import StaffPermissionRequiredMixin
@@ -241,8 +242,13 @@ class TillView(StaffPermissionRequiredMixin, View):
             **page,
         }
         if self.request.htmx:
-            return render(self.request, self.partial_template_name, context)
-        return render(self.request, self.template_name, {**context, "till_texts": till_texts()})
+            response = render(self.request, self.partial_template_name, context)
+        else:
+            response = render(
+                self.request, self.template_name, {**context, "till_texts": till_texts()}
+            )
+        # Every step of a sale sends the till back: about 250 bytes smaller compressed so.
+        return without_indentation(response)
 
     def _redirect(self, url: str):
         # htmx would swap a redirect's page into the till; tell it to load the page instead.
