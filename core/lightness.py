@@ -31,6 +31,8 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from core.chromium import CHROMIUM, CHROMIUM_FLAGS
+
 # The targets of issue 18, "Measured, in a benchmark, not a timed test".
 TARGETS = {
     "first_load_kb": 80,  # the till's first load, bytes on the wire (cold cache)
@@ -56,16 +58,6 @@ COMPLETE = "complete-sale"
 TOTAL = "till-total"
 RECEIPT = "receipt"
 
-CHROMIUM = "/usr/bin/chromium"
-# As tests/browser/conftest.py starts it.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STEP_QUIET_MS = 700  # longer than the till's search delays (250 and 300 ms)
 LOAD_QUIET_MS = 2500  # the till asks for its price list 1.5 s after it is ready
 WAIT_MS = 60_000
@@ -409,7 +401,7 @@ def measure(
     product_codes: tuple[str, str],
     customer_query: str,
     network: dict | None = SLOW_3G,
-    chromium: str = CHROMIUM,
+    chromium: str = str(CHROMIUM),
     log=print,
 ) -> dict:
     """Open the till cold and warm, then sell the two products on credit to the customer found

@@ -71,13 +71,6 @@ class TillView(StaffPermissionRequiredMixin, View):
     def action_update(self, cart, payment, argument):
         """Re-price after a quantity changed (or on "Update" without JavaScript)."""
 
-    def action_payment(self, cart, payment, argument):
-        """The payment method changed: the cursor goes where the cashier types next."""
-        self.page["focus"] = {
-            PaymentMethod.CASH: "cash_tendered",
-            PaymentMethod.MPESA: "mpesa_code",
-        }.get(payment["payment_method"], "complete")
-
     def action_add_product(self, cart, payment, argument):
         product_id = id_or_none(argument)
         if product_id is not None:

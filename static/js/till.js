@@ -831,15 +831,8 @@
     }
     tokenBox().value = newToken();
     if (form.querySelector('[name="customer"]').value) {
-      form.querySelector('[name="customer"]').value = "";
+      offlineClearCustomer();
       form.dataset.priceList = "retail";
-      var card = form.querySelector('[data-testid="till-customer"] .card-body');
-      card.innerHTML = "";
-      var walkIn = document.createElement("p");
-      walkIn.className = "mb-0 text-body-secondary";
-      walkIn.dataset.testid = "walk-in";
-      walkIn.textContent = text("walk_in_offline");
-      card.appendChild(walkIn);
     }
     ["#cash_tendered", "#mpesa_code", "#product_query"].forEach(function (selector) {
       var box = form.querySelector(selector);
@@ -893,14 +886,14 @@
       var row = cartRows()[Number(argument)];
       if (row) row.remove();
       recount();
-    } else if (name === "update" || name === "payment") {
+    } else if (name === "update") {
       recount();
     } else if (name === "complete") {
       offlineComplete();
     } else if (name === "new_sale") {
       offlineNewSale();
     } else if (name === "clear_customer") {
-      offlineNewSaleCustomerOnly();
+      offlineClearCustomer();
     } else if (name === "quick_add_customer") {
       showStatus("warning", text("offline_quick_add"));
     } else {
@@ -908,8 +901,8 @@
     }
   }
 
-  function offlineNewSaleCustomerOnly() {
-    // The customer comes off; the cart stays, at retail prices once the link is back.
+  function offlineClearCustomer() {
+    // The customer comes off (a walk-in sale); the cart stays as priced until the link is back.
     var form = till();
     form.querySelector('[name="customer"]').value = "";
     var card = form.querySelector('[data-testid="till-customer"] .card-body');

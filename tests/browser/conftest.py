@@ -5,24 +5,15 @@ browser fails the run instead.
 """
 
 import os
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from core.chromium import CHROMIUM, CHROMIUM_FLAGS
+from tests.browser.till import sign_in
+
 # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse ORM
 # calls from it. The live server still runs each request in its own thread.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-PASSWORD = "pw-for-tests-only"
 
 
 def pytest_report_header(config):
@@ -64,12 +55,4 @@ def browser_type_launch_args(browser_type_launch_args):
 def log_in(page, live_server):
     """log_in(user): sign in through the login page, as a person would."""
 
-    def sign_in(user):
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(lambda url: "/login/" not in url)
-        return page
-
-    return sign_in
+    return lambda user: sign_in(page, live_server, user)

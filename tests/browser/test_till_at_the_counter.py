@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sales.models import OfflineSaleRefusal, Sale
-from tests.browser.conftest import PASSWORD
+from tests.browser.till import scan, settled, sign_in
 from tests.factories import make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,27 +34,10 @@ def shelf(db):
     ]
 
 
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+def at_till(page, live_server, user):
+    sign_in(page, live_server, user)
     expect(page).to_have_url(f"{live_server.url}/till/")
     return page
-
-
-def settled(page) -> None:
-    expect(
-        page.locator("#till.htmx-request, #till.htmx-swapping, #till.htmx-settling")
-    ).to_have_count(0)
-
-
-def scan(page, code: str, *, lines: int | None = None) -> None:
-    box = page.get_by_label("Scan or search a product")
-    box.fill(code)
-    box.press("Enter")
-    expect(page.get_by_test_id("cart-line").filter(has_text=code)).to_be_visible()
-    settled(page)
 
 
 def no_sideways_panning(page) -> bool:
@@ -75,7 +58,7 @@ def within_the_screen(page, locator) -> bool:
 
 @pytest.mark.parametrize("screen", [PHONE, DESK], ids=["phone-360x740", "desk-1366x768"])
 def test_a_cart_of_eight_lines_fits_the_screen(new_context, live_server, cashier, shelf, screen):
-    page = sign_in(new_context(**screen).new_page(), live_server, cashier)
+    page = at_till(new_context(**screen).new_page(), live_server, cashier)
     for product in shelf:
         scan(page, product.code)
     expect(page.get_by_test_id("cart-line")).to_have_count(8)
@@ -114,7 +97,7 @@ def complete_requests(route, request):
 def test_a_server_error_at_complete_is_said_and_a_second_press_records_once(
     page, live_server, cashier, shelf, status, says
 ):
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     scan(page, shelf[0].code)
     page.get_by_label("Cash tendered (KES)").fill("1000")
 
@@ -141,7 +124,7 @@ def test_a_link_that_drops_at_complete_keeps_the_sale_and_records_it_once(
     page, live_server, cashier, shelf
 ):
     """The request never reaches the server (the phone still thinks it has a network)."""
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     scan(page, shelf[1].code)
     page.get_by_label("Cash tendered (KES)").fill("1000")
 
@@ -168,7 +151,7 @@ def test_a_link_that_drops_at_complete_keeps_the_sale_and_records_it_once(
 def test_no_network_at_complete_keeps_the_sale_on_the_phone_and_sends_it_once(
     page, context, live_server, cashier, shelf
 ):
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     scan(page, shelf[1].code)
     page.get_by_label("Cash tendered (KES)").fill("1000")
     context.set_offline(True)
@@ -191,7 +174,7 @@ def test_an_answer_lost_after_the_sale_was_recorded_lands_on_its_receipt(
 ):
     """The server recorded the sale but the answer never arrived: the cashier is told it is
     not confirmed, and pressing Complete again shows the receipt of that one sale."""
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     scan(page, shelf[2].code)
     page.get_by_label("Cash tendered (KES)").fill("2000")
 
@@ -221,7 +204,7 @@ def test_keyboard_credit_sale_in_few_keys_and_the_receipt_focuses_new_sale(
     customer = make_customer(
         name="Mutua Musyoka", phone="+254712345678", credit_limit=Decimal("100000")
     )
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     keys = []
 
     def press(locator, key):
@@ -258,7 +241,7 @@ def test_keyboard_credit_sale_in_few_keys_and_the_receipt_focuses_new_sale(
 
 
 def test_arrow_keys_stay_within_the_payment_choice(page, live_server, cashier, shelf):
-    sign_in(page, live_server, cashier)
+    at_till(page, live_server, cashier)
     scan(page, shelf[0].code)
     cash = page.get_by_label("Cash", exact=True)
     cash.focus()
@@ -289,7 +272,7 @@ def wait_for_the_service_worker(page) -> None:
 def sell_offline(page, code, *, method, paid):
     scan(page, code)
     if method == "mpesa":
-        page.get_by_text("M-Pesa", exact=True).click()
+        page.get_by_test_id("till-checkout").get_by_text("M-Pesa", exact=True).click()
         page.get_by_label("M-Pesa transaction code").fill(paid)
     else:
         page.get_by_label("Cash tendered (KES)").fill(paid)
@@ -312,7 +295,7 @@ def test_offline_sales_survive_a_closed_page_and_are_recorded_once_when_the_link
         payment_method="mpesa",
         mpesa_code="QAZ1WSX2ED",
     )
-    page = sign_in(context.new_page(), live_server, cashier)
+    page = at_till(context.new_page(), live_server, cashier)
     wait_for_the_service_worker(page)
     page.reload()  # now under the service worker, which keeps the price list as it comes
     wait_for_the_service_worker(page)
@@ -324,38 +307,37 @@ def test_offline_sales_survive_a_closed_page_and_are_recorded_once_when_the_link
     sell_offline(page, shelf[0].code, method="cash", paid="600")
     sell_offline(page, shelf[1].code, method="cash", paid="1000")
     sell_offline(page, shelf[2].code, method="cash", paid="1000")
-    sell_offline(page, shelf[3].code, method="mpesa", paid="QAZ1WSX2ED")
-    expect(page.get_by_test_id("queued-sale")).to_have_count(4)
+    sell_offline(page, shelf[3].code, method="mpesa", paid="NLJ7RT61SV")
+    sell_offline(page, shelf[4].code, method="mpesa", paid="QAZ1WSX2ED")
+    expect(page.get_by_test_id("queued-sale")).to_have_count(5)
     assert Sale.objects.count() == 1
 
     # The tab is closed and opened again, still without the link.
     page.close()
     page = context.new_page()
     page.goto(f"{live_server.url}/till/")
-    expect(page.get_by_test_id("queued-sale")).to_have_count(4)
+    expect(page.get_by_test_id("queued-sale")).to_have_count(5)
     expect(page.get_by_test_id("queued-sale-status").first).to_have_text("Waiting to be sent")
 
     context.set_offline(False)
     statuses = page.get_by_test_id("queued-sale-status")
-    expect(statuses.nth(2)).to_contain_text("Recorded as sale", timeout=20_000)
-    expect(statuses.nth(3)).to_contain_text("Refused", timeout=20_000)
-    expect(statuses.nth(3)).to_contain_text("QAZ1WSX2ED")
-    for index in range(3):
+    expect(statuses.nth(4)).to_contain_text("Refused", timeout=20_000)
+    expect(statuses.nth(4)).to_contain_text("QAZ1WSX2ED has already been used")
+    for index in range(4):
         expect(statuses.nth(index)).to_contain_text("Recorded as sale")
+    expect(page.get_by_test_id("till-status")).to_contain_text("refused")
 
-    sold = Sale.objects.exclude(payment_method="mpesa").order_by("sold_at")
-    assert [sale.total for sale in sold] == [
-        shelf[0].retail_price,
-        shelf[1].retail_price,
-        shelf[2].retail_price,
-    ]
+    # The sale sold at another till with that code before the link dropped is not one of them.
+    sold = Sale.objects.exclude(payment__mpesa_code="QAZ1WSX2ED").order_by("sold_at")
+    assert [sale.total for sale in sold] == [product.retail_price for product in shelf[:4]]
+    assert [sale.payment_method for sale in sold] == ["cash", "cash", "cash", "mpesa"]
     # Recorded at the times they were sold, in that order, each once.
-    assert len({sale.till_token for sale in sold}) == 3
-    assert sold[0].sold_at < sold[1].sold_at < sold[2].sold_at
+    assert len({sale.till_token for sale in sold}) == 4
+    assert sold[0].sold_at < sold[1].sold_at < sold[2].sold_at < sold[3].sold_at
     # The refusal waits in the managers' list.
     refusal = OfflineSaleRefusal.objects.get()
     assert (refusal.mpesa_code, refusal.cashier) == ("QAZ1WSX2ED", cashier)
     # Sending again (another tab, a lost answer) records nothing more.
     page.reload()
-    expect(page.get_by_test_id("queued-sale")).to_have_count(4)
-    assert Sale.objects.count() == 4
+    expect(page.get_by_test_id("queued-sale")).to_have_count(5)
+    assert Sale.objects.count() == 5

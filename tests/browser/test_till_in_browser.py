@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from customers.models import Customer
 from sales.models import Sale
+from tests.browser.till import scan
 from tests.factories import make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,24 +29,6 @@ def at_till(page, live_server, log_in, cashier):
     # A cashier's home is the till.
     expect(page).to_have_url(f"{live_server.url}/till/")
     return page
-
-
-def scan(page, code: str) -> None:
-    """What a barcode scanner does: type the code into the focused box, then Enter; then, as the
-    cashier does, look for the line on the screen before going on."""
-    box = page.get_by_label("Scan or search a product")
-    box.fill(code)
-    box.press("Enter")
-    expect(page.get_by_test_id("cart-line").filter(has_text=code)).to_be_visible()
-    settled(page)
-
-
-def settled(page) -> None:
-    """Wait until htmx has finished swapping the till in and wired up its new boxes (typing
-    into a box in the few milliseconds before that would not start a search)."""
-    expect(
-        page.locator("#till.htmx-request, #till.htmx-swapping, #till.htmx-settling")
-    ).to_have_count(0)
 
 
 def test_walk_in_pays_cash_and_gets_change(at_till, shelf):

@@ -47,7 +47,7 @@ class Command(BaseCommand):
             help="Emulated throughput each way in kbit/s (400).",
         )  # fmt: skip
         parser.add_argument(
-            "--chromium", default=lightness.CHROMIUM, help=f"Chromium ({lightness.CHROMIUM})."
+            "--chromium", default=str(lightness.CHROMIUM), help=f"Chromium ({lightness.CHROMIUM})."
         )
         parser.add_argument(
             "--output",
