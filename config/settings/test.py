@@ -1,6 +1,7 @@
 """Settings for the test suite: SQLite unless DATABASE_URL points at PostgreSQL."""
 
 from .base import *  # noqa: F403
+from .base import BASE_DIR
 
 DEBUG = False
 # Hashing passwords the real way makes every login in the suite slow; the algorithm is not
