@@ -341,3 +341,31 @@ def test_offline_sales_survive_a_closed_page_and_are_recorded_once_when_the_link
     page.reload()
     expect(page.get_by_test_id("queued-sale")).to_have_count(5)
     assert Sale.objects.count() == 5
+
+
+def test_on_a_slow_link_the_till_says_it_is_sending_and_a_double_press_records_once(
+    page, context, live_server, cashier, shelf
+):
+    at_till(page, live_server, cashier)
+    scan(page, shelf[0].code)
+    page.get_by_label("Cash tendered (KES)").fill("1000")
+    # 3G as a shop has it: 400 ms round trip, 400 kbit/s each way.
+    link = context.new_cdp_session(page)
+    link.send("Network.enable")
+    link.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 400,
+            "downloadThroughput": 50_000,
+            "uploadThroughput": 50_000,
+        },
+    )
+    complete = page.get_by_test_id("complete-sale")
+    complete.click()
+    expect(page.get_by_test_id("till-sending")).to_be_visible()
+    expect(complete).to_be_disabled()
+    complete.click(force=True)  # a second tap while the first is on its way
+    expect(page.get_by_test_id("receipt")).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("link", name="New sale")).to_be_focused()
+    assert Sale.objects.count() == 1
